@@ -1,0 +1,117 @@
+/**
+ * The report contract (`lvscope/report@1`): one object that every renderer (terminal, JSON, Markdown, …)
+ * draws from. Field names here are the public JSON API; add fields, never rename them.
+ */
+
+export type Role = 'director' | 'real-server' | 'client' | 'unknown'
+export type FindingKind = 'reset' | 'stall' | 'reschedule' | 'failover'
+export type Sender = 'director' | 'real-server' | 'client' | 'unknown'
+export type Cause =
+  | 'ipvs-idle-timeout'
+  | 'ipvs-fin-timeout'
+  | 'failover-unsynced'
+  | 'stale-arp'
+  | 'persistence-expired'
+  | 'real-server-removed'
+  | 'real-server-abort'
+  | 'real-server-no-socket'
+  | 'client-abort'
+  | 'genuine-loss'
+  | 'vip-moved'
+  | 'unknown'
+export type Confidence = 'high' | 'medium' | 'low'
+
+export interface ReportCapture {
+  file: string
+  role: Role
+  /** Why this role was chosen (evidence in words), or 'given' when set by a flag. */
+  roleReason: string
+  packets: number
+  /** Capture time minus reference time for the same packet; the reference has 0. */
+  clockOffsetSeconds: number
+  /** ± uncertainty of the offset in seconds (0 for the reference and for offsets given by flag). */
+  clockOffsetUncertainty: number
+  /** Drift in parts per million against the reference, when measurable. */
+  clockDriftPpm: number | null
+  clockSource: 'reference' | 'estimated' | 'flag' | 'none'
+  warnings: {code: string; message: string; offset: number}[]
+}
+
+export interface ReportTopology {
+  services: string[]
+  vips: string[]
+  forwarding: 'DR' | 'TUN' | 'NAT' | 'unknown'
+  directors: {mac: string; ips: string[]; captures: string[]}[]
+  realServers: {mac: string; ip: string}[]
+}
+
+export interface ReportTimeouts {
+  tcp: number
+  tcpfin: number
+  udp: number
+  persistence: number | null
+  /** Where each value came from, e.g. "tcp: flag --timeouts; tcpfin: default". */
+  source: string
+  bounds: {tcp: {survived: number | null; killed: number | null} | null}
+  contradictions: string[]
+}
+
+export interface EvidenceFrame {
+  file: string
+  frame: number
+  epoch: number
+  time: string
+  /** What this frame shows, in words. */
+  what: string
+}
+
+export interface Finding {
+  kind: FindingKind
+  epoch: number
+  time: string
+  flow: {client: string; service: string}
+  sender: Sender
+  cause: Cause
+  confidence: Confidence
+  /** One line: what happened. */
+  summary: string
+  evidence: EvidenceFrame[]
+  /** The IPVS timeline that led here, as short lines (last forwarded packet, expiry, idle vs timeout …). */
+  timeline: string[]
+  /** What the real server still believes (e.g. its socket left ESTABLISHED), when known. */
+  realServerView: string | null
+  /** Application context (last command, server error, the symptom the user saw), when decoded. */
+  application: {protocol: string; lastCommand: string | null; serverError: string | null; symptom: string | null} | null
+  recommendation: string
+}
+
+export interface CorrelationFlow {
+  client: string
+  service: string
+  matched: number
+  /** Client packets seen outbound at a director but never at a real server. */
+  lostOnPath: number
+  /** Client packets seen inbound at a director and never forwarded. */
+  notForwarded: number
+  /** Client packets seen only at a real server (arrived through another director). */
+  onlyAtRealServer: number
+}
+
+export interface Report {
+  schema: 'lvscope/report@1'
+  generatedBy: string
+  captures: ReportCapture[]
+  topology: ReportTopology
+  timeouts: ReportTimeouts
+  artifacts: {
+    drCopies: number
+    spanDuplicates: number
+    genuineRetransmissions: number
+    /** Wireshark flags raised on the captures, and how many of them are artifacts. */
+    wiresharkFlags: {total: number; artifacts: number}
+  }
+  correlation: {reference: string | null; flows: CorrelationFlow[]}
+  findings: Finding[]
+  /** One-line verdict, first thing a user reads. */
+  verdict: string
+}
