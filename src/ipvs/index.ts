@@ -1,0 +1,11 @@
+/** Public surface of the IPVS model (pure: no packet parsing, no rendering). */
+export * from './kernel.js'
+export * from './state.js'
+export * from './addr.js'
+export * from './conn.js'
+export * from './template.js'
+export * from './director.js'
+export * from './sync.js'
+export * from './bounds.js'
+export * from './timeouts.js'
+export * from './config/index.js'
