@@ -42,6 +42,14 @@ export const ETHERTYPE_IPV4 = 0x0800
 export const ETHERTYPE_ARP = 0x0806
 export const ETHERTYPE_IPV6 = 0x86dd
 
+/** Four stores beat TypedArray.fill for a 4-word address (fill costs ~15 ns each in V8). */
+function zero4(a: Uint32Array): void {
+  a[0] = 0
+  a[1] = 0
+  a[2] = 0
+  a[3] = 0
+}
+
 export class Packet {
   /** Buffer the offsets below point into (the record's `data`). */
   data: Uint8Array = new Uint8Array(0)
@@ -68,6 +76,7 @@ export class Packet {
   /** 0 = no IP, 4 or 6. */
   ipVersion = 0
   l3Off = -1
+  /** Bytes from l3Off to the transport header: IPv4 header with options, or IPv6 header plus extension headers. */
   ipHdrLen = 0
   /** IPv4 total length, or IPv6 40 + payload length: what the IP header says the packet is. */
   ipTotalLen = 0
@@ -84,6 +93,7 @@ export class Packet {
   df = false
   /** True for any IPv4/IPv6 fragment (MF set or offset > 0); L4 fields are filled only for offset 0. */
   fragment = false
+  /** Fragment offset in bytes (not 8-byte units). */
   fragOffset = 0
   ipChecksum = 0
   dscp = 0
@@ -98,6 +108,9 @@ export class Packet {
   tunnelV4Dst = 0
   tunnelTtl = 0
   tunnelIpId = -1
+  /** Outer IPv6 addresses when the outer header is IPv6 (ip6ip6 / IPv4-in-IPv6 LVS TUN), zeros otherwise. */
+  readonly tunnelV6Src = new Uint32Array(4)
+  readonly tunnelV6Dst = new Uint32Array(4)
 
   // ---- transport ----
   l4Off = -1
@@ -108,6 +121,7 @@ export class Packet {
   /** Raw sequence and acknowledgement numbers as unsigned 32-bit numbers. */
   seq = 0
   ack = 0
+  /** The 8 classic flag bits (FIN … CWR); the AE/NS and reserved bits are not included. */
   tcpFlags = 0
   /** Raw 16-bit window from the header (unscaled). */
   window = 0
@@ -144,6 +158,9 @@ export class Packet {
   icmpInnerProto = -1
   icmpInnerV4Src = 0
   icmpInnerV4Dst = 0
+  /** Quoted IPv6 addresses of an ICMPv6 error (zeros otherwise). */
+  readonly icmpInnerV6Src = new Uint32Array(4)
+  readonly icmpInnerV6Dst = new Uint32Array(4)
   icmpInnerSport = -1
   icmpInnerDport = -1
   icmpInnerSeq = -1
@@ -174,8 +191,8 @@ export class Packet {
     this.ipTotalLen = 0
     this.v4Src = 0
     this.v4Dst = 0
-    this.v6Src.fill(0)
-    this.v6Dst.fill(0)
+    zero4(this.v6Src)
+    zero4(this.v6Dst)
     this.ttl = 0
     this.ipId = -1
     this.df = false
@@ -190,6 +207,8 @@ export class Packet {
     this.tunnelV4Dst = 0
     this.tunnelTtl = 0
     this.tunnelIpId = -1
+    zero4(this.tunnelV6Src)
+    zero4(this.tunnelV6Dst)
     this.l4Off = -1
     this.sport = 0
     this.dport = 0
@@ -216,6 +235,8 @@ export class Packet {
     this.icmpInnerProto = -1
     this.icmpInnerV4Src = 0
     this.icmpInnerV4Dst = 0
+    zero4(this.icmpInnerV6Src)
+    zero4(this.icmpInnerV6Dst)
     this.icmpInnerSport = -1
     this.icmpInnerDport = -1
     this.icmpInnerSeq = -1
