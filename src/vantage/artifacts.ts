@@ -1,0 +1,221 @@
+import type {CaptureRecord} from '../capture/record.js'
+import {endpointString, ipv4ToString} from '../decode/format.js'
+import {epochNumber} from '../util/time.js'
+import {IPPROTO_TCP, type Packet, Stop} from '../decode/packet.js'
+import {TCP_A_ANY_RETRANSMISSION, TCP_ANALYSIS_FLAG_NAMES, tsharkFlags} from '../flow/tcp-analysis.js'
+import {FlowTracker} from '../flow/tracker.js'
+import {DrPairer, Forwarding, FrameClass, macNumberToString} from './dr-pairs.js'
+
+/** Frames whose IP packet is longer than this were merged (GRO) or not yet split (TSO) by the capturing host. */
+const ETHERNET_MTU = 1500
+
+export type ArtifactClass = 'dr-copy' | 'span-duplicate' | 'offload'
+
+/** Wireshark flag counts by tshark filter name (retransmission includes fast and spurious, as tshark counts). */
+export type FlagCounts = Record<string, number>
+
+export interface ArtifactSummary {
+  frames: number
+  ipFrames: number
+  drCopies: number
+  spanDuplicates: number
+  /** Frames larger than the MTU (GRO/TSO), which Wireshark analyses as one giant segment. */
+  offloadFrames: number
+  forwarding: 'DR' | 'TUN' | 'NAT' | 'unknown'
+  ttl: 'decremented' | 'equal' | 'mixed' | 'unknown'
+  /** VIP:port services the director forwarded to, with forwarded copies each. */
+  services: {service: string; copies: number}[]
+  directorMacs: string[]
+  /** Forwarded copies per real server (MAC in DR, address in NAT/TUN). */
+  realServers: {realServer: string; copies: number}[]
+  /** Every Wireshark flag as the user sees it on this capture. */
+  wireshark: FlagCounts
+  /** The same flags with the artifacts removed: what a capture without copies shows. */
+  genuine: FlagCounts
+  /** Flags explained by each artifact class. */
+  byClass: Record<ArtifactClass, FlagCounts>
+  genuineRetransmissions: number
+  /** Fingerprints of the genuine retransmissions, so captures of one incident count each once. */
+  retransmissionKeys: Set<string>
+}
+
+function emptyCounts(): FlagCounts {
+  const c: FlagCounts = {}
+  for (const [, name] of TCP_ANALYSIS_FLAG_NAMES) c[name] = 0
+  return c
+}
+
+function addBits(counts: FlagCounts, bits: number): void {
+  if (bits === 0) return
+  for (const [bit, name] of TCP_ANALYSIS_FLAG_NAMES) if (bits & bit) counts[name]++
+}
+
+/**
+ * One capture's DR artifacts, in one streaming pass. Wireshark's flags are computed twice: on every frame
+ * (what the user sees) and on the frames left after removing the director's forwarded copies and mirror
+ * duplicates (what is real). The difference, frame by frame, is the artifact; the second view is genuine.
+ */
+/** The little a later stage needs of each flow once it is over. */
+export interface FlowRecord {
+  id: number
+  protocol: 'tcp' | 'udp'
+  /** Zeek's originator and responder (the SYN's sender and receiver when the handshake was seen). */
+  orig: string
+  resp: string
+  firstEpoch: number
+  lastEpoch: number
+  state: string
+  history: string
+  packets: number
+  rstOrig: number
+  rstResp: number
+  finOrig: number
+  finResp: number
+}
+
+export class ArtifactScanner {
+  readonly pairer: DrPairer
+  readonly flows: FlowRecord[] = []
+  private readonly all = new FlowTracker({
+    onEvict: (f) => {
+      this.flows.push({
+        id: f.id,
+        protocol: f.protocol,
+        orig: endpointString(f.orig.addr, f.orig.port),
+        resp: endpointString(f.resp.addr, f.resp.port),
+        firstEpoch: epochNumber(f.firstSec, f.firstNsec),
+        lastEpoch: epochNumber(f.lastSec, f.lastNsec),
+        state: f.state,
+        history: f.history,
+        packets: f.orig.packets + f.resp.packets,
+        rstOrig: f.orig.rst,
+        rstResp: f.resp.rst,
+        finOrig: f.orig.fin,
+        finResp: f.resp.fin,
+      })
+    },
+  })
+  private readonly clean = new FlowTracker()
+  private frames = 0
+  private ipFrames = 0
+  private offloadFrames = 0
+  private readonly wireshark = emptyCounts()
+  private readonly genuine = emptyCounts()
+  private readonly byClass: Record<ArtifactClass, FlagCounts> = {
+    'dr-copy': emptyCounts(),
+    'span-duplicate': emptyCounts(),
+    offload: emptyCounts(),
+  }
+  private readonly services = new Map<string, number>()
+  private readonly directors = new Map<number, number>()
+  private genuineRetrans = 0
+  private readonly retransKeys = new Set<string>()
+  /** Class of the last observed frame. */
+  lastClass: FrameClass = FrameClass.Original
+  /** Flow id (-1 for none), flow slot and direction of the last frame, in the all-frames view. */
+  lastFlow = -1
+  lastSlot = -1
+  lastIsOrig = false
+  /** Genuine Wireshark flags (tshark-expanded) of the last frame; 0 for copies and duplicates. */
+  lastGenuine = 0
+
+  constructor(windowSeconds = 1) {
+    this.pairer = new DrPairer(windowSeconds)
+  }
+
+  observe(rec: CaptureRecord, pkt: Packet): FrameClass {
+    this.frames++
+    this.lastClass = FrameClass.Original
+    this.lastFlow = -1
+    this.lastGenuine = 0
+    if (pkt.ipVersion === 0) return FrameClass.Original
+    this.ipFrames++
+    const cls = pkt.stop === Stop.Ok || pkt.stop === Stop.Truncated ? this.pairer.observe(rec.frame, rec.tsSec, rec.tsNsec, pkt) : FrameClass.Original
+    this.lastClass = cls
+    if (cls === FrameClass.DrCopy) this.notePair(pkt)
+
+    const oversize = pkt.ipTotalLen > ETHERNET_MTU
+    if (oversize) this.offloadFrames++
+    this.lastFlow = this.all.observe(rec, pkt)
+    this.lastSlot = this.all.slot
+    this.lastIsOrig = this.all.isOrig
+    const seen = this.all.result.analysed ? tsharkFlags(this.all.result.flags) : 0
+    addBits(this.wireshark, seen)
+    if (cls !== FrameClass.Original) {
+      addBits(this.byClass[cls === FrameClass.DrCopy ? 'dr-copy' : 'span-duplicate'], seen)
+      return cls
+    }
+    this.clean.observe(rec, pkt)
+    const real = this.clean.result.analysed ? tsharkFlags(this.clean.result.flags) : 0
+    this.lastGenuine = real
+    if (oversize) {
+      addBits(this.byClass.offload, seen)
+      return cls
+    }
+    // An original frame flagged only because an earlier copy preceded it is an artifact too.
+    addBits(this.byClass['dr-copy'], seen & ~real)
+    addBits(this.genuine, real)
+    if (real & TCP_A_ANY_RETRANSMISSION && pkt.proto === IPPROTO_TCP) {
+      this.genuineRetrans++
+      // Rare by definition; bounded all the same.
+      if (this.retransKeys.size < 1_000_000) this.retransKeys.add(`${this.pairer.fp.a}:${this.pairer.fp.b}`)
+    }
+    return cls
+  }
+
+  private notePair(pkt: Packet): void {
+    const key = `${pkt.ipVersion === 4 ? ipv4ToString(pkt.v4Dst) : 'ipv6'}:${pkt.dport}`
+    // A string per pair is fine here only because services are few; keep the map small.
+    if (this.services.size < 256 || this.services.has(key)) this.services.set(key, (this.services.get(key) ?? 0) + 1)
+    const d = this.pairer.pairDirectorMac
+    this.directors.set(d, (this.directors.get(d) ?? 0) + 1)
+  }
+
+  /** End of capture: hand out the flows still live. */
+  finish(): void {
+    this.all.flush()
+  }
+
+  summary(): ArtifactSummary {
+    const p = this.pairer
+    const pairs = p.byMethod[0] + p.byMethod[1] + p.byMethod[2]
+    const method = pairs === 0 ? 'unknown' : p.byMethod[Forwarding.TUN] > pairs / 2 ? 'TUN' : p.byMethod[Forwarding.NAT] > pairs / 2 ? 'NAT' : 'DR'
+    const ttl = pairs === 0 ? 'unknown' : p.ttlEqual === 0 ? 'decremented' : p.ttlDecremented === 0 ? 'equal' : 'mixed'
+    const rsName = (k: number): string => (method === 'DR' ? macNumberToString(k) : ipv4ToString(k))
+    return {
+      frames: this.frames,
+      ipFrames: this.ipFrames,
+      drCopies: p.drCopies,
+      spanDuplicates: p.spanDuplicates,
+      offloadFrames: this.offloadFrames,
+      forwarding: method,
+      ttl,
+      services: [...this.services].map(([service, copies]) => ({service, copies})).sort((a, b) => b.copies - a.copies),
+      directorMacs: [...this.directors.keys()].filter((m) => m >= 0).map(macNumberToString),
+      realServers: [...p.perRealServer]
+        .filter(([k]) => k >= 0)
+        .map(([k, copies]) => ({realServer: rsName(k), copies}))
+        .sort((a, b) => b.copies - a.copies),
+      wireshark: {...this.wireshark},
+      genuine: {...this.genuine},
+      byClass: {
+        'dr-copy': {...this.byClass['dr-copy']},
+        'span-duplicate': {...this.byClass['span-duplicate']},
+        offload: {...this.byClass.offload},
+      },
+      genuineRetransmissions: this.genuineRetrans,
+      retransmissionKeys: this.retransKeys,
+    }
+  }
+}
+
+/** The four flags the issue's JSON names, from tshark-style counts. */
+export function headlineFlags(c: FlagCounts): {retransmission: number; duplicateAck: number; outOfOrder: number; keepAlive: number} {
+  return {
+    retransmission: c.retransmission ?? 0,
+    duplicateAck: c.duplicate_ack ?? 0,
+    outOfOrder: c.out_of_order ?? 0,
+    keepAlive: c.keep_alive ?? 0,
+  }
+}
+
