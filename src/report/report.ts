@@ -69,7 +69,8 @@ export interface Finding {
   kind: FindingKind
   epoch: number
   time: string
-  flow: {client: string; service: string}
+  /** The connection concerned; null for events of the whole service (a failover). */
+  flow: {client: string; service: string} | null
   sender: Sender
   cause: Cause
   confidence: Confidence

@@ -1,0 +1,69 @@
+import type {EffectiveTimeouts} from '../ipvs/timeouts.js'
+import type {EvidenceFrame, ReportTopology, Role} from '../report/report.js'
+import {isoTime} from '../util/time.js'
+import type {ClientPacket, FrameRef} from '../vantage/ledger.js'
+import type {CaptureScan} from '../vantage/scan.js'
+
+/** One capture of the incident, placed: its role and its clock against the reference. */
+export interface IncidentCapture {
+  scan: CaptureScan
+  role: Role
+  /** Capture time minus reference time for the same packet (seconds). */
+  offset: number
+}
+
+/** Everything the diagnosis reasons over. */
+export interface Incident {
+  captures: IncidentCapture[]
+  topology: ReportTopology
+  timeouts: EffectiveTimeouts
+  /** True when persistence comes from a flag or configuration rather than inference. */
+  persistenceKnown: boolean
+}
+
+/** A frame's time in the reference clock, as epoch seconds. */
+export function refEpoch(c: IncidentCapture, ref: FrameRef): number {
+  return ref.sec - c.offset + ref.nsec / 1e9
+}
+
+export function evidence(c: IncidentCapture, ref: FrameRef, what: string): EvidenceFrame {
+  const epoch = refEpoch(c, ref)
+  return {file: c.scan.file, frame: ref.frame, epoch: round9(epoch), time: isoTimeOf(epoch), what}
+}
+
+export function packetEvidence(c: IncidentCapture, p: ClientPacket, what: string): EvidenceFrame {
+  return evidence(c, p.ref, what)
+}
+
+export function isoTimeOf(epoch: number): string {
+  const sec = Math.floor(epoch)
+  return isoTime(sec, Math.round((epoch - sec) * 1e6) * 1000, 6)
+}
+
+export function round9(x: number): number {
+  return Math.round(x * 1e9) / 1e9
+}
+
+/** Seconds between two frames of the same capture, exact on the integer parts. */
+export function gapSeconds(a: FrameRef, b: FrameRef): number {
+  return b.sec - a.sec + (b.nsec - a.nsec) / 1e9
+}
+
+export function isDirectorMac(inc: Incident, mac: string | null): boolean {
+  return mac !== null && inc.topology.directors.some((d) => d.mac === mac)
+}
+
+export function isRealServerMac(inc: Incident, mac: string | null): boolean {
+  return mac !== null && inc.topology.realServers.some((r) => r.mac === mac)
+}
+
+/** TCP flags as Wireshark-style letters for evidence text (e.g. "R", "R.", "S", "F."). */
+export function flagText(flags: number): string {
+  let s = ''
+  if (flags & 0x02) s += 'S'
+  if (flags & 0x01) s += 'F'
+  if (flags & 0x04) s += 'R'
+  if (flags & 0x08) s += 'P'
+  if (flags & 0x10) s += '.'
+  return s || 'none'
+}

@@ -1,0 +1,44 @@
+import Table from 'cli-table3'
+
+import {escapeTerminal} from '../util/escape.js'
+import type {Report} from './report.js'
+
+/** The default output: verdict first, then a table of findings, then each finding's story and fix. */
+export function renderTerminal(r: Report): string {
+  const e = escapeTerminal
+  const out: string[] = [e(r.verdict), '']
+  const caps = new Table({head: ['capture', 'role', 'packets', 'clock offset'], style: {head: [], border: []}})
+  for (const c of r.captures) {
+    const off = c.clockSource === 'reference' ? 'reference' : `${c.clockOffsetSeconds >= 0 ? '+' : ''}${c.clockOffsetSeconds.toFixed(6)} s ± ${(c.clockOffsetUncertainty * 1e3).toFixed(3)} ms (${c.clockSource})`
+    caps.push([e(c.file), `${c.role}${c.roleReason ? `\n${e(c.roleReason)}` : ''}`, c.packets, off])
+  }
+  out.push(caps.toString())
+  const t = r.timeouts
+  out.push(`IPVS timeouts: tcp ${t.tcp} s, tcpfin ${t.tcpfin} s, udp ${t.udp} s${t.persistence === null ? '' : `, persistence ${t.persistence} s`} (${e(t.source)})`)
+  if (t.bounds.tcp) out.push(`  the captures bound the tcp timeout: survived ${t.bounds.tcp.survived ?? '-'} s, killed at ${t.bounds.tcp.killed ?? '-'} s`)
+  for (const c of t.contradictions) out.push(`  contradiction: ${e(c)}`)
+  const a = r.artifacts
+  out.push(`Wireshark flags: ${a.wiresharkFlags.total}, of which ${a.wiresharkFlags.artifacts} are capture artifacts (${a.drCopies} DR copies, ${a.spanDuplicates} mirror duplicates); genuine retransmissions: ${a.genuineRetransmissions}`)
+  out.push('')
+  if (r.findings.length === 0) return out.join('\n')
+  const ft = new Table({head: ['#', 'time (UTC)', 'kind', 'flow', 'sender', 'cause', 'confidence'], style: {head: [], border: []}})
+  r.findings.forEach((f, i) => {
+    ft.push([i + 1, f.time, f.kind, f.flow ? `${e(f.flow.client)} → ${e(f.flow.service)}` : '-', f.sender, f.cause, f.confidence])
+  })
+  out.push(ft.toString())
+  r.findings.forEach((f, i) => {
+    out.push('', `#${i + 1} ${e(f.summary)}`)
+    for (const line of f.timeline) out.push(`   ${e(line)}`)
+    if (f.realServerView) out.push(`   real server: ${e(f.realServerView)}`)
+    if (f.application) {
+      const app = f.application
+      if (app.lastCommand) out.push(`   last ${app.protocol} command: ${e(app.lastCommand)}`)
+      if (app.serverError) out.push(`   server error: ${e(app.serverError)}`)
+      if (app.symptom) out.push(`   the user saw: ${e(app.symptom)}`)
+    }
+    out.push('   evidence:')
+    for (const ev of f.evidence) out.push(`     ${e(ev.file)} #${ev.frame} ${ev.time}  ${e(ev.what)}`)
+    out.push(`   fix: ${e(f.recommendation)}`)
+  })
+  return out.join('\n')
+}
