@@ -1,0 +1,131 @@
+import {Args, Flags} from '@oclif/core'
+import Table from 'cli-table3'
+
+import {LvscopeCommand} from '../cli/base.js'
+import {decodeCapture} from '../decode/stream.js'
+import {endpointString} from '../decode/format.js'
+import {FlowTracker, type FlowSummary} from '../flow/tracker.js'
+import {UsageError} from '../util/errors.js'
+import {escapeTerminal} from '../util/escape.js'
+import {diffSeconds, epochNumber, isoTime} from '../util/time.js'
+
+const SORTS = ['first', 'packets', 'bytes', 'duration', 'rst'] as const
+type SortKey = (typeof SORTS)[number]
+
+function duration(f: FlowSummary): number {
+  return diffSeconds(f.lastSec, f.lastNsec, f.firstSec, f.firstNsec)
+}
+
+function sortValue(f: FlowSummary, key: SortKey): number {
+  switch (key) {
+    case 'packets':
+      return -(f.orig.packets + f.resp.packets)
+    case 'bytes':
+      return -(f.orig.wireBytes + f.resp.wireBytes)
+    case 'duration':
+      return -duration(f)
+    case 'rst':
+      return -(f.orig.rst + f.resp.rst)
+    default:
+      return f.firstSec + f.firstNsec / 1e9
+  }
+}
+
+export function flowJson(f: FlowSummary) {
+  return {
+    id: f.id,
+    protocol: f.protocol,
+    client: endpointString(f.orig.addr, f.orig.port),
+    server: endpointString(f.resp.addr, f.resp.port),
+    packets: {client: f.orig.packets, server: f.resp.packets},
+    bytes: {client: f.orig.wireBytes, server: f.resp.wireBytes},
+    payloadBytes: {client: f.orig.payloadBytes, server: f.resp.payloadBytes},
+    first: isoTime(f.firstSec, f.firstNsec),
+    last: isoTime(f.lastSec, f.lastNsec),
+    firstEpoch: epochNumber(f.firstSec, f.firstNsec),
+    lastEpoch: epochNumber(f.lastSec, f.lastNsec),
+    durationSeconds: duration(f),
+    firstFrame: f.firstFrame,
+    lastFrame: f.lastFrame,
+    history: f.history,
+    state: f.state,
+    syn: f.orig.syn + f.resp.syn,
+    fin: f.orig.fin + f.resp.fin,
+    rst: f.orig.rst + f.resp.rst,
+    rstBy: {client: f.orig.rst, server: f.resp.rst},
+    analysis: {client: f.orig.analysis, server: f.resp.analysis},
+    reusedPortsOf: f.reusedPortsOf,
+  }
+}
+
+export default class Flows extends LvscopeCommand {
+  static override description = 'List the TCP and UDP flows of a capture: endpoints, packets and bytes each way, time span, Zeek-style history and state.'
+  static override examples = [
+    '<%= config.bin %> flows samples/idle-expiry-mysql/director.pcapng',
+    '<%= config.bin %> flows capture.pcap --port 3306 --rst --sort duration',
+  ]
+  static override args = {
+    capture: Args.string({description: 'capture file (pcap, pcapng, gzip) or - for stdin', required: true}),
+  }
+  static override flags = {
+    json: Flags.boolean({description: 'print JSON'}),
+    sort: Flags.string({description: 'sort order', options: [...SORTS], default: 'first'}),
+    port: Flags.integer({description: 'only flows with this port on either side'}),
+    host: Flags.string({description: 'only flows with this address on either side'}),
+    proto: Flags.string({description: 'only this transport', options: ['tcp', 'udp']}),
+    state: Flags.string({description: 'only flows in this Zeek conn_state (e.g. RSTR, SF, S0)'}),
+    rst: Flags.boolean({description: 'only flows with at least one RST'}),
+    limit: Flags.integer({description: 'print at most this many flows (after sorting)', min: 1}),
+  }
+
+  async run(): Promise<void> {
+    const {args, flags} = await this.parse(Flows)
+    if (flags.limit !== undefined && flags.limit < 1) throw new UsageError('--limit must be at least 1')
+    const done: FlowSummary[] = []
+    const keep = (f: FlowSummary): boolean =>
+      (flags.port === undefined || f.orig.port === flags.port || f.resp.port === flags.port) &&
+      (flags.host === undefined || f.orig.addr === flags.host || f.resp.addr === flags.host) &&
+      (flags.proto === undefined || f.protocol === flags.proto) &&
+      (flags.state === undefined || f.state === flags.state) &&
+      (!flags.rst || f.orig.rst + f.resp.rst > 0)
+    // Filtering at eviction keeps memory proportional to what will be printed.
+    const tracker = new FlowTracker({onEvict: (f) => keep(f) && done.push(f)})
+    const {summary} = await decodeCapture(args.capture, (rec, pkt) => {
+      tracker.observe(rec, pkt)
+    })
+    tracker.flush()
+    const sortKey = flags.sort as SortKey
+    done.sort((a, b) => sortValue(a, sortKey) - sortValue(b, sortKey) || a.id - b.id)
+    const shown = flags.limit === undefined ? done : done.slice(0, flags.limit)
+    for (const w of summary.warnings) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
+    if (flags.json) {
+      this.printJson({file: summary.file, packets: summary.packets, flows: shown.map(flowJson), totalFlows: done.length})
+      return
+    }
+    this.log(renderFlows(shown))
+    this.log(`${done.length} flow(s)${shown.length < done.length ? `, ${shown.length} shown` : ''} in ${summary.packets} packets of ${summary.file}`)
+  }
+}
+
+function renderFlows(flows: FlowSummary[]): string {
+  const t = new Table({
+    head: ['#', 'proto', 'client', 'server', 'pkts c→s/s→c', 'bytes c→s/s→c', 'first (UTC)', 'duration', 'history', 'state', 'S/F/R'],
+    style: {head: [], border: []},
+  })
+  for (const f of flows) {
+    t.push([
+      f.id,
+      f.protocol,
+      escapeTerminal(endpointString(f.orig.addr, f.orig.port)),
+      escapeTerminal(endpointString(f.resp.addr, f.resp.port)),
+      `${f.orig.packets}/${f.resp.packets}`,
+      `${f.orig.wireBytes}/${f.resp.wireBytes}`,
+      isoTime(f.firstSec, f.firstNsec, 6),
+      `${duration(f).toFixed(6)} s`,
+      escapeTerminal(f.history),
+      f.state,
+      `${f.orig.syn + f.resp.syn}/${f.orig.fin + f.resp.fin}/${f.orig.rst + f.resp.rst}`,
+    ])
+  }
+  return t.toString()
+}

@@ -1,0 +1,85 @@
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+
+import {runCli} from '../helpers/cli.js'
+
+const CORPUS = '/work/shared/corpus/files'
+const tmp = mkdtempSync(join(tmpdir(), 'lvscope-info-'))
+const ssh = readFileSync(join(CORPUS, 'zeek__tcp__ssh-dups.pcap'))
+
+function file(name: string, bytes: Uint8Array | string): string {
+  const p = join(tmp, name)
+  writeFileSync(p, bytes)
+  return p
+}
+
+describe('lvscope info', () => {
+  it('prints the capinfos-like JSON contract for a real capture', () => {
+    const r = runCli(['info', '--json', join(CORPUS, 'zeek__tcp__ssh-dups.pcap')])
+    expect(r.code).toBe(0)
+    const [j] = JSON.parse(r.stdout)
+    // Oracle: manifest.tsv row for this file (tshark 4.0.17): 377 frames, first/last epoch.
+    expect(j).toMatchObject({
+      format: 'pcap',
+      linktypes: ['ETHERNET'],
+      packets: 377,
+      first: '2019-07-25T20:19:00.628353Z',
+      last: '2019-07-25T20:19:05.565740Z',
+      warnings: [],
+    })
+    expect(j.firstEpoch).toBeCloseTo(1564085940.628353, 6)
+    expect(j.lastEpoch).toBeCloseTo(1564085945.56574, 6)
+  })
+
+  it('reads stdin and gzip, judged by magic bytes', async () => {
+    const {gzipSync} = await import('node:zlib')
+    const gz = file('ssh.txt', gzipSync(ssh))
+    const r1 = runCli(['info', '--json', gz])
+    expect(r1.code).toBe(0)
+    expect(JSON.parse(r1.stdout)[0]).toMatchObject({compression: 'gzip', packets: 377})
+    const r2 = runCli(['info', '--json', '-'], ssh)
+    expect(r2.code).toBe(0)
+    expect(JSON.parse(r2.stdout)[0]).toMatchObject({packets: 377})
+  })
+
+  const cases: [string, Uint8Array | string, number, RegExp][] = [
+    ['empty.pcap', new Uint8Array(0), 1, /^lvscope: .*empty\.pcap: empty file \(0 bytes\)$/m],
+    ['text.pcap', 'hello world, not a capture\n', 1, /^lvscope: .*text\.pcap: not a pcap or pcapng capture \(starts with 0x68656c6c\)$/m],
+    ['header-cut.pcap', ssh.subarray(0, 10), 1, /header-cut\.pcap: truncated pcap file header at byte 0: 24 bytes needed, 10 present$/m],
+  ]
+  for (const [name, bytes, code, message] of cases) {
+    it(`fails cleanly on ${name}`, () => {
+      const r = runCli(['info', file(name, bytes)])
+      expect(r.code).toBe(code)
+      expect(r.stderr).toMatch(message)
+      expect(r.stderr).not.toMatch(/\n\s+at /) // no stack trace
+    })
+  }
+
+  it('keeps what a truncated capture holds, warns with the byte offset, exits 0', () => {
+    const r = runCli(['info', '--json', file('cut.pcap', ssh.subarray(0, 1000))])
+    expect(r.code).toBe(0)
+    const [j] = JSON.parse(r.stdout)
+    expect(j.packets).toBe(10)
+    expect(j.warnings).toEqual([
+      {code: 'truncated', message: expect.stringMatching(/cut\.pcap: truncated record at byte 948: header says 66 bytes, 36 present/), offset: 948},
+    ])
+  })
+
+  it('exits 1 when a damaged capture yields no packet at all', () => {
+    const r = runCli(['info', '--json', file('first-cut.pcap', ssh.subarray(0, 40))])
+    expect(r.code).toBe(1)
+    expect(JSON.parse(r.stdout)[0].packets).toBe(0)
+  })
+
+  it('reports a missing file and a bad flag with the right exit codes', () => {
+    const missing = runCli(['info', join(tmp, 'nope.pcap')])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/nope\.pcap: cannot open: ENOENT/)
+    const bad = runCli(['info', '--bogus', 'x'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/Nonexistent flag: --bogus/)
+  })
+})
