@@ -1,0 +1,71 @@
+/**
+ * `lvscope analyze` on every lab sample reproduces the lab's ground truth (expected.json): roles, clock offsets,
+ * DR copies, genuine retransmissions, and every reset/stall/re-schedule/failover with its sender and cause —
+ * nothing missing, nothing extra. The whole report is also pinned as a golden file (UPDATE_GOLDEN=1 rewrites it).
+ */
+import {existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import type {Report} from '../../src/report/report.js'
+import {REPO_ROOT, runCli} from '../helpers/cli.js'
+
+interface Expected {
+  name: string
+  captures: {file: string; role: string; clockOffsetSeconds: number}[]
+  analyzeFlags: string[]
+  drCopies: Record<string, number>
+  genuineRetransmissions: number
+  events: {kind: string; epoch: number; flow: {client: string; service: string} | null; sender: string; cause: string}[]
+}
+
+const SAMPLES = join(REPO_ROOT, 'samples')
+const GOLDEN = join(REPO_ROOT, 'test/samples/golden')
+const names = readdirSync(SAMPLES).filter((n) => existsSync(join(SAMPLES, n, 'expected.json')))
+
+describe('analyze reproduces every sample', () => {
+  it('has the samples the lab records', () => {
+    expect(names.length).toBeGreaterThanOrEqual(9)
+  })
+
+  for (const name of names) {
+    it(name, () => {
+      const dir = join(SAMPLES, name)
+      const exp = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Expected
+      const r = runCli(['analyze', `samples/${name}`, ...exp.analyzeFlags, '--format', 'json'])
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+      const report = JSON.parse(r.stdout) as Report
+      expect(report.schema).toBe('lvscope/report@1')
+
+      for (const c of exp.captures) {
+        const got = report.captures.find((x) => x.file === `samples/${name}/${c.file}`)
+        expect(got, c.file).toBeDefined()
+        expect(got?.role, c.file).toBe(c.role)
+        expect(Math.abs((got?.clockOffsetSeconds ?? NaN) - c.clockOffsetSeconds), `${c.file} clock offset`).toBeLessThan(0.001)
+      }
+      expect(report.artifacts.drCopies).toBe(Object.values(exp.drCopies).reduce((a, b) => a + b, 0))
+      expect(report.artifacts.genuineRetransmissions).toBe(exp.genuineRetransmissions)
+
+      const got = report.findings.map((f) => ({kind: f.kind, flow: f.flow, sender: f.sender, cause: f.cause, epoch: f.epoch}))
+      expect(got.map((f) => f.cause)).not.toContain('unknown')
+      expect(got).toHaveLength(exp.events.length)
+      for (const e of exp.events) {
+        const match = got.find((f) => f.kind === e.kind && JSON.stringify(f.flow) === JSON.stringify(e.flow) && Math.abs(f.epoch - e.epoch) <= 0.01)
+        expect(match, `${e.kind} at ${e.epoch}`).toBeDefined()
+        expect({sender: match?.sender, cause: match?.cause}).toEqual({sender: e.sender, cause: e.cause})
+      }
+
+      // Golden: the whole report, minus the version stamp.
+      const pinned = {...report, generatedBy: 'lvscope'}
+      const file = join(GOLDEN, `${name}.json`)
+      if (!existsSync(file) && process.env.CI) throw new Error(`${file} is missing: run UPDATE_GOLDEN=1 npx vitest run test/samples and commit it`)
+      if (process.env.UPDATE_GOLDEN || !existsSync(file)) {
+        mkdirSync(GOLDEN, {recursive: true})
+        writeFileSync(file, `${JSON.stringify(pinned, null, 2)}\n`)
+      }
+      expect(pinned).toEqual(JSON.parse(readFileSync(file, 'utf8')))
+    })
+  }
+})
