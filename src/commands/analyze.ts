@@ -14,7 +14,7 @@ import {renderTerminal} from '../report/terminal.js'
 import {LvscopeError, UsageError} from '../util/errors.js'
 import {escapeTerminal} from '../util/escape.js'
 import {correlate} from '../vantage/correlate/index.js'
-import {scanCapture, type CaptureScan} from '../vantage/scan.js'
+import {scanCaptures, type CaptureScan} from '../vantage/scan.js'
 import {buildTopology} from '../vantage/topology.js'
 
 function parseOffsets(list: string[] | undefined): Map<string, number> {
@@ -73,14 +73,12 @@ export default class Analyze extends LvscopeCommand {
     })
 
     const scans: CaptureScan[] = []
-    for (const file of files) {
-      try {
-        scans.push(await scanCapture(file))
-      } catch (err) {
-        if (!(err instanceof LvscopeError) || files.length === 1) throw err
-        this.logToStderr(`lvscope: ${err.message} (skipped)`)
-      }
+    for (const r of await scanCaptures(files)) {
+      if (!(r instanceof LvscopeError)) scans.push(r)
+      else if (files.length === 1) throw r
+      else this.logToStderr(`lvscope: ${r.message} (skipped)`)
     }
+    if (scans.length === 0) throw new LvscopeError('not-a-capture', 'no readable capture among the inputs')
     for (const s of scans) for (const w of s.summary.warnings) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
     // Roles and clocks come from matching the same packets across captures (flags override both).
     const corr = await correlate(scans.map((sc) => ({file: sc.file, role: roles.get(sc.file), clockOffsetSeconds: offsets.get(sc.file)})))

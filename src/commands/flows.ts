@@ -16,19 +16,34 @@ function duration(f: FlowSummary): number {
   return diffSeconds(f.lastSec, f.lastNsec, f.firstSec, f.firstNsec)
 }
 
-function sortValue(f: FlowSummary, key: SortKey): number {
+type FlowRow = ReturnType<typeof flowJson>
+
+function sortValue(f: FlowRow, key: SortKey): number {
   switch (key) {
     case 'packets':
-      return -(f.orig.packets + f.resp.packets)
+      return -(f.packets.client + f.packets.server)
     case 'bytes':
-      return -(f.orig.wireBytes + f.resp.wireBytes)
+      return -(f.bytes.client + f.bytes.server)
     case 'duration':
-      return -duration(f)
+      return -f.durationSeconds
     case 'rst':
-      return -(f.orig.rst + f.resp.rst)
+      return -f.rst
     default:
-      return f.firstSec + f.firstNsec / 1e9
+      return f.firstEpoch
   }
+}
+
+/** stdout with backpressure: a slow reader must not make us buffer the whole output. */
+function writeOut(s: string): Promise<void> | void {
+  if (process.stdout.write(s)) return
+  return new Promise((resolve) => process.stdout.once('drain', () => resolve()))
+}
+
+/** Only the flags that fired: most flows have none, and 15 zero counters per side add up over millions of flows. */
+function nonZero(c: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const k in c) if (c[k] !== 0) out[k] = c[k]
+  return out
 }
 
 export function flowJson(f: FlowSummary) {
@@ -53,7 +68,7 @@ export function flowJson(f: FlowSummary) {
     fin: f.orig.fin + f.resp.fin,
     rst: f.orig.rst + f.resp.rst,
     rstBy: {client: f.orig.rst, server: f.resp.rst},
-    analysis: {client: f.orig.analysis, server: f.resp.analysis},
+    analysis: {client: nonZero(f.orig.analysis), server: nonZero(f.resp.analysis)},
     reusedPortsOf: f.reusedPortsOf,
   }
 }
@@ -81,7 +96,7 @@ export default class Flows extends LvscopeCommand {
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Flows)
     if (flags.limit !== undefined && flags.limit < 1) throw new UsageError('--limit must be at least 1')
-    const done: FlowSummary[] = []
+    const done: FlowRow[] = []
     const keep = (f: FlowSummary): boolean =>
       (flags.port === undefined || f.orig.port === flags.port || f.resp.port === flags.port) &&
       (flags.host === undefined || f.orig.addr === flags.host || f.resp.addr === flags.host) &&
@@ -89,7 +104,7 @@ export default class Flows extends LvscopeCommand {
       (flags.state === undefined || f.state === flags.state) &&
       (!flags.rst || f.orig.rst + f.resp.rst > 0)
     // Filtering at eviction keeps memory proportional to what will be printed.
-    const tracker = new FlowTracker({onEvict: (f) => keep(f) && done.push(f)})
+    const tracker = new FlowTracker({onEvict: (f) => keep(f) && done.push(flowJson(f))})
     const {summary} = await decodeCapture(args.capture, (rec, pkt) => {
       tracker.observe(rec, pkt)
     })
@@ -99,7 +114,10 @@ export default class Flows extends LvscopeCommand {
     const shown = flags.limit === undefined ? done : done.slice(0, flags.limit)
     for (const w of summary.warnings) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
     if (flags.json) {
-      this.printJson({file: summary.file, packets: summary.packets, flows: shown.map(flowJson), totalFlows: done.length})
+      // Streamed: one flow per line, so a million flows never become one giant string.
+      await writeOut(`{"file":${JSON.stringify(summary.file)},"packets":${summary.packets},"totalFlows":${done.length},"flows":[\n`)
+      for (let i = 0; i < shown.length; i++) await writeOut(`${JSON.stringify(shown[i])}${i + 1 < shown.length ? ',' : ''}\n`)
+      await writeOut(']}\n')
       return
     }
     this.log(renderFlows(shown))
@@ -107,7 +125,7 @@ export default class Flows extends LvscopeCommand {
   }
 }
 
-function renderFlows(flows: FlowSummary[]): string {
+function renderFlows(flows: FlowRow[]): string {
   const t = new Table({
     head: ['#', 'proto', 'client', 'server', 'pkts c→s/s→c', 'bytes c→s/s→c', 'first (UTC)', 'duration', 'history', 'state', 'S/F/R'],
     style: {head: [], border: []},
@@ -116,15 +134,15 @@ function renderFlows(flows: FlowSummary[]): string {
     t.push([
       f.id,
       f.protocol,
-      escapeTerminal(endpointString(f.orig.addr, f.orig.port)),
-      escapeTerminal(endpointString(f.resp.addr, f.resp.port)),
-      `${f.orig.packets}/${f.resp.packets}`,
-      `${f.orig.wireBytes}/${f.resp.wireBytes}`,
-      isoTime(f.firstSec, f.firstNsec, 6),
-      `${duration(f).toFixed(6)} s`,
+      escapeTerminal(f.client),
+      escapeTerminal(f.server),
+      `${f.packets.client}/${f.packets.server}`,
+      `${f.bytes.client}/${f.bytes.server}`,
+      f.first.replace(/(\.\d{6})\d*Z$/, '$1Z'),
+      `${f.durationSeconds.toFixed(6)} s`,
       escapeTerminal(f.history),
       f.state,
-      `${f.orig.syn + f.resp.syn}/${f.orig.fin + f.resp.fin}/${f.orig.rst + f.resp.rst}`,
+      `${f.syn}/${f.fin}/${f.rst}`,
     ])
   }
   return t.toString()

@@ -106,7 +106,7 @@ export class ArtifactScanner {
     'span-duplicate': emptyCounts(),
     offload: emptyCounts(),
   }
-  private readonly services = new Map<string, number>()
+  private readonly services = new Map<number, number>()
   private readonly directors = new Map<number, number>()
   private genuineRetrans = 0
   private readonly retransKeys = new Set<string>()
@@ -164,9 +164,12 @@ export class ArtifactScanner {
   }
 
   private notePair(pkt: Packet): void {
-    const key = `${pkt.ipVersion === 4 ? ipv4ToString(pkt.v4Dst) : 'ipv6'}:${pkt.dport}`
-    // A string per pair is fine here only because services are few; keep the map small.
-    if (this.services.size < 256 || this.services.has(key)) this.services.set(key, (this.services.get(key) ?? 0) + 1)
+    // A number per service (IPv4 × 65536 + port, exact in a double); named once at the end. IPv6 VIPs share
+    // one bucket per port here, which is enough to say "these ports are served".
+    const key = (pkt.ipVersion === 4 ? pkt.v4Dst : 0) * 65536 + pkt.dport
+    const n = this.services.get(key)
+    if (n !== undefined) this.services.set(key, n + 1)
+    else if (this.services.size < 256) this.services.set(key, 1)
     const d = this.pairer.pairDirectorMac
     this.directors.set(d, (this.directors.get(d) ?? 0) + 1)
   }
@@ -190,7 +193,9 @@ export class ArtifactScanner {
       offloadFrames: this.offloadFrames,
       forwarding: method,
       ttl,
-      services: [...this.services].map(([service, copies]) => ({service, copies})).sort((a, b) => b.copies - a.copies),
+      services: [...this.services]
+        .map(([k, copies]) => ({service: `${ipv4ToString(Math.floor(k / 65536))}:${k % 65536}`, copies}))
+        .sort((a, b) => b.copies - a.copies),
       directorMacs: [...this.directors.keys()].filter((m) => m >= 0).map(macNumberToString),
       realServers: [...p.perRealServer]
         .filter(([k]) => k >= 0)

@@ -30,9 +30,17 @@ export function macNumber(data: Uint8Array, off: number): number {
   return (data[off] * 0x10000 + ((data[off + 1] << 8) | data[off + 2])) * 0x1000000 + ((data[off + 3] << 16) | (data[off + 4] << 8) | data[off + 5])
 }
 
+const macNames = new Map<number, string>()
+
+/** "aa:bb:cc:dd:ee:ff"; cached, since a capture holds few distinct MACs and flows ask for them often. */
 export function macNumberToString(n: number): string {
   if (n < 0) return ''
-  return n.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:')
+  let s = macNames.get(n)
+  if (s === undefined) {
+    s = n.toString(16).padStart(12, '0').replace(/(..)(?!$)/g, '$1:')
+    if (macNames.size < 65536) macNames.set(n, s)
+  }
+  return s
 }
 
 /**
@@ -177,8 +185,12 @@ export class DrPairer {
     this.keyB[s] = b
     this.frame[s] = frameNo
     this.time[s] = t
-    this.tsSec[s] = tsSec
-    this.tsNsec[s] = tsNsec
+    if (this.onUnforwarded !== null) {
+      // Exact times and tags matter only to the callback.
+      this.tsSec[s] = tsSec
+      this.tsNsec[s] = tsNsec
+      this.tag[s] = tag
+    }
     this.srcMac[s] = src
     this.dstMac[s] = dstMacN
     this.dst[s] = dstAddr
@@ -186,7 +198,6 @@ export class DrPairer {
     this.ipSum[s] = pkt.ipChecksum
     this.outgoing[s] = out
     this.state[s] = state
-    this.tag[s] = tag
     this.order[s] = ++this.seqNo
     const k = a & (BUCKETS - 1)
     this.prev[s] = this.bucket[k]

@@ -4,6 +4,7 @@ import {ETHERTYPE_ARP, IPPROTO_TCP, type Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_
 import {AppStream, type AppContext, Dir, MYSQL_PORTS, POSTGRES_PORTS} from '../decode/app/stream.js'
 import {TCP_A_ANY_RETRANSMISSION} from '../flow/tcp-analysis.js'
 import {FrameClass, macNumber, macNumberToString} from './dr-pairs.js'
+import {PacketRegisters} from './registers.js'
 
 /** A frame a finding can cite: capture frame number and exact capture time. */
 export interface FrameRef {
@@ -102,6 +103,17 @@ export interface ClientFrameObservation {
   dstMac: string | null
 }
 
+/** What a capture's ledger hands on: plain data (it crosses worker threads by structured clone). */
+export interface LedgerData {
+  resets: ResetEvent[]
+  stalls: StallEvent[]
+  connections: ConnectionStart[]
+  arps: ArpEvent[]
+  vipOwnerChanges: ClientFrameObservation[]
+  longestSurvived: {gap: number; after: ClientPacket; next: ClientPacket} | null
+  eventsDropped: number
+}
+
 const MAX_EVENTS = 100_000
 const STALL_RETRANSMISSIONS = 3
 
@@ -121,25 +133,24 @@ export class CaptureLedger {
   /** The longest client silence after which the next client packet was still forwarded (an entry survived it). */
   longestSurvived: {gap: number; after: ClientPacket; next: ClientPacket} | null = null
 
-  // Per flow slot: identity, orientation and the last few client packets.
+  // Per flow slot: identity, orientation, counters. Slots are the flow table's, recycled as flows end.
   private flowId = new Float64Array(0)
   private clientIsOrig = new Uint8Array(0)
   private names: (readonly [string, string] | null)[] = []
   private count = new Float64Array(0)
-  private last: (ClientPacket | null)[] = []
-  private prev: (ClientPacket | null)[] = []
-  private lastFwd: (ClientPacket | null)[] = []
   private sinceFwd = new Float64Array(0)
   private rs = new Float64Array(0)
   private dir = new Float64Array(0)
   private longestGap = new Float64Array(0)
   private lastDstMac = new Float64Array(0)
-  private rtxSeq = new Float64Array(0)
-  private rtx: (ClientPacket[] | null)[] = []
-  private rtxFirst: (ClientPacket | null)[] = []
+  private rtxCount = new Int32Array(0)
   private stalled = new Uint8Array(0)
+  /** Packet objects only for retransmission runs (rare): the evidence of a stall. */
+  private rtx: (ClientPacket[] | null)[] = []
   private lastSyn: (ConnectionStart | null)[] = []
   private app: (AppStream | null)[] = []
+  /** Per slot: last client packet, the one before, the last forwarded one, the first of a retransmission run. */
+  private readonly reg = new PacketRegisters(4)
 
   /**
    * Account one frame. `cls`/`pairFrame`/`pairRs`/`pairDirector` come from the DR pairer, `flowId`/`slot`/
@@ -162,12 +173,12 @@ export class CaptureLedger {
       return
     }
     if (flowId < 0 || pkt.proto !== IPPROTO_TCP) return
-    this.ensure(slot)
+    if (slot >= this.flowId.length) this.ensure(slot)
     if (this.flowId[slot] !== flowId) this.startFlow(slot, flowId, pkt, isOrig)
     const fromClient = (this.clientIsOrig[slot] === 1) === isOrig
 
     if (cls === FrameClass.DrCopy) {
-      if (fromClient) this.noteForwarded(slot, rec, pkt, pairFrame, pairRs, pairDirector)
+      if (fromClient) this.noteForwarded(slot, pairFrame, pairRs, pairDirector)
       return
     }
     if (cls === FrameClass.SpanDuplicate) return
@@ -184,9 +195,8 @@ export class CaptureLedger {
 
   /** Grow the per-slot arrays to hold `slot` (slots are recycled by the flow table, so this follows concurrency). */
   private ensure(slot: number): void {
-    if (slot < this.flowId.length) return
     const n = Math.max(1024, (slot + 1) * 2)
-    const grow = <T extends Float64Array | Uint8Array>(a: T, make: (n: number) => T, fill = 0): T => {
+    const grow = <T extends Float64Array | Uint8Array | Int32Array>(a: T, make: (n: number) => T, fill = 0): T => {
       const b = make(n)
       if (fill !== 0) b.fill(fill)
       b.set(a)
@@ -200,11 +210,12 @@ export class CaptureLedger {
     this.dir = grow(this.dir, (k) => new Float64Array(k), -1)
     this.longestGap = grow(this.longestGap, (k) => new Float64Array(k))
     this.lastDstMac = grow(this.lastDstMac, (k) => new Float64Array(k), -1)
-    this.rtxSeq = grow(this.rtxSeq, (k) => new Float64Array(k), -1)
+    this.rtxCount = grow(this.rtxCount, (k) => new Int32Array(k))
     this.stalled = grow(this.stalled, (k) => new Uint8Array(k))
-    for (const arr of [this.names, this.last, this.prev, this.lastFwd, this.rtx, this.rtxFirst, this.lastSyn, this.app] as unknown[][]) {
+    for (const arr of [this.names, this.rtx, this.lastSyn, this.app] as unknown[][]) {
       while (arr.length < n) arr.push(null)
     }
+    this.reg.ensureSlots(n)
   }
 
   private startFlow(slot: number, flowId: number, pkt: Packet, isOrig: boolean): void {
@@ -220,38 +231,27 @@ export class CaptureLedger {
     const dst = endpointString(dstAddrString(pkt), pkt.dport)
     this.names[slot] = senderIsClient ? [src, dst] : [dst, src]
     this.count[slot] = 0
-    this.last[slot] = null
-    this.prev[slot] = null
-    this.lastFwd[slot] = null
     this.sinceFwd[slot] = 0
     this.rs[slot] = -1
     this.dir[slot] = -1
     this.longestGap[slot] = 0
     this.lastDstMac[slot] = -1
-    this.rtxSeq[slot] = -1
+    this.rtxCount[slot] = -1
     this.rtx[slot] = null
-    this.rtxFirst[slot] = null
     this.stalled[slot] = 0
     this.lastSyn[slot] = null
+    const r = slot * 4
+    for (let i = 0; i < 4; i++) this.reg.clear(r + i)
     // Database services get a protocol tracker (bounded state; the port is only a hint, content decides).
     const servicePort = senderIsClient ? pkt.dport : pkt.sport
-    this.app[slot] = MYSQL_PORTS.includes(servicePort) || POSTGRES_PORTS.includes(servicePort) ? new AppStream(servicePort) : null
+    const db = MYSQL_PORTS.includes(servicePort) || POSTGRES_PORTS.includes(servicePort)
+    this.app[slot] = db ? new AppStream(servicePort) : null
   }
 
   private noteClientPacket(slot: number, rec: CaptureRecord, pkt: Packet, genuineFlags: number): void {
-    // One small object per client packet, reused as `last` until the next one: the price of being able to
-    // snapshot the trigger of a reset. Kept to client→service originals (about half a director's frames).
-    const p: ClientPacket = {
-      ref: {frame: rec.frame, sec: rec.tsSec, nsec: rec.tsNsec},
-      flags: pkt.tcpFlags,
-      seq: pkt.seq,
-      ack: pkt.ack,
-      len: pkt.payloadLen,
-      ipId: pkt.ipId,
-      forwarded: null,
-    }
-    this.prev[slot] = this.last[slot]
-    this.last[slot] = p
+    const L = slot * 4
+    this.reg.copy(L + 1, L)
+    this.reg.set(L, rec, pkt)
     this.count[slot]++
     this.sinceFwd[slot]++
     const dmac = macNumber(pkt.data, pkt.macDstOff)
@@ -259,85 +259,80 @@ export class CaptureLedger {
       this.lastDstMac[slot] = dmac
       if (this.vipOwnerChanges.length < MAX_EVENTS) {
         const [client, service] = this.names[slot] ?? ['', '']
-        this.vipOwnerChanges.push({flowId: this.flowId[slot], client, service, ref: p.ref, dstMac: dmac < 0 ? null : macNumberToString(dmac)})
+        this.vipOwnerChanges.push({flowId: this.flowId[slot], client, service, ref: {frame: rec.frame, sec: rec.tsSec, nsec: rec.tsNsec}, dstMac: dmac < 0 ? null : macNumberToString(dmac)})
       }
     }
-    if ((pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.connections.length < MAX_EVENTS) {
-      const [client, service] = this.names[slot] ?? ['', '']
-      const c: ConnectionStart = {
-        flowId: this.flowId[slot],
-        client,
-        clientIp: srcAddrString(pkt),
-        service,
-        syn: p,
-        realServer: null,
-        director: null,
-      }
+    if ((pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
       // A retransmitted SYN of the same connection is not a new connection.
-      if (this.lastSyn[slot] === null || this.lastSyn[slot]?.syn.seq !== pkt.seq) {
+      const prevSyn = this.lastSyn[slot]
+      if ((prevSyn === null || prevSyn.syn.seq !== pkt.seq) && this.connections.length < MAX_EVENTS) {
+        const [client, service] = this.names[slot] ?? ['', '']
+        const c: ConnectionStart = {flowId: this.flowId[slot], client, clientIp: srcAddrString(pkt), service, syn: this.reg.get(L) as ClientPacket, realServer: null, director: null}
         this.connections.push(c)
         this.lastSyn[slot] = c
       }
     }
-    this.trackRetransmissions(slot, p, genuineFlags)
+    this.trackRetransmissions(slot, pkt, genuineFlags)
   }
 
   /** A client that keeps retransmitting the same segment gets no answer: a stall, once it reaches 3. */
-  private trackRetransmissions(slot: number, p: ClientPacket, genuineFlags: number): void {
-    const carries = p.len > 0 || (p.flags & (TCP_SYN | TCP_FIN)) !== 0
+  private trackRetransmissions(slot: number, pkt: Packet, genuineFlags: number): void {
+    const carries = pkt.payloadLen > 0 || (pkt.tcpFlags & (TCP_SYN | TCP_FIN)) !== 0
     if (!carries) return
-    if (genuineFlags & TCP_A_ANY_RETRANSMISSION && p.seq === this.rtxSeq[slot]) {
-      const list = this.rtx[slot]
-      if (list !== null && list.length < 64) list.push(p)
-      if (list !== null && list.length === STALL_RETRANSMISSIONS && this.stalled[slot] === 0) {
+    const L = slot * 4
+    const R = L + 3
+    if (genuineFlags & TCP_A_ANY_RETRANSMISSION && this.reg.has(R) && pkt.seq === this.reg.seqOf(R)) {
+      let list = this.rtx[slot]
+      if (list === null) {
+        list = []
+        this.rtx[slot] = list
+      }
+      if (list.length < 64) list.push(this.reg.get(L) as ClientPacket)
+      if (list.length === STALL_RETRANSMISSIONS && this.stalled[slot] === 0) {
         this.stalled[slot] = 1
-        const first = this.rtxFirst[slot]
-        if (first !== null && this.stalls.length < MAX_EVENTS) {
-          this.stalls.push({flowId: this.flowId[slot], first, retransmissions: list, context: this.context(slot)})
+        if (this.stalls.length < MAX_EVENTS) {
+          this.stalls.push({flowId: this.flowId[slot], first: this.reg.get(R) as ClientPacket, retransmissions: list, context: this.context(slot)})
         }
       }
       return
     }
     // A new segment: it becomes the candidate original of a retransmission run.
-    this.rtxSeq[slot] = p.seq
-    this.rtxFirst[slot] = p
-    this.rtx[slot] = []
+    this.reg.copy(R, L)
+    this.rtx[slot] = null
     this.stalled[slot] = 0
   }
 
-  private noteForwarded(slot: number, rec: CaptureRecord, pkt: Packet, pairFrame: number, pairRs: number, pairDirector: number): void {
-    const last = this.last[slot]
-    const orig = last !== null && last.ref.frame === pairFrame ? last : this.findRecent(slot, pairFrame)
-    if (orig === null) return
-    orig.forwarded = true
-    const before = this.lastFwd[slot]
-    if (before !== null) {
-      const gap = orig.ref.sec - before.ref.sec + (orig.ref.nsec - before.ref.nsec) / 1e9
+  private noteForwarded(slot: number, pairFrame: number, pairRs: number, pairDirector: number): void {
+    const L = slot * 4
+    const F = L + 2
+    let src = -1
+    if (this.reg.frameOf(L) === pairFrame) src = L
+    else if (this.reg.frameOf(L + 1) === pairFrame) src = L + 1
+    if (this.reg.frameOf(L + 3) === pairFrame) this.reg.markForwarded(L + 3)
+    // Retransmission-run evidence objects learn their fate too.
+    const run = this.rtx[slot]
+    if (run !== null) for (const p of run) if (p.ref.frame === pairFrame) p.forwarded = true
+    if (src < 0) return
+    this.reg.markForwarded(src)
+    if (this.reg.has(F)) {
+      const gap = this.reg.gap(F, src)
       if (gap > this.longestGap[slot]) this.longestGap[slot] = gap
       // Only ESTABLISHED gaps bound the tcp timeout; SYN_RECV/FIN_WAIT/CLOSE have their own.
-      const established = (before.flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0
-      if (established && (this.longestSurvived === null || gap > this.longestSurvived.gap)) this.longestSurvived = {gap, after: before, next: orig}
+      const established = (this.reg.flagsOf(F) & (TCP_SYN | TCP_FIN | TCP_RST)) === 0
+      if (established && (this.longestSurvived === null || gap > this.longestSurvived.gap)) {
+        this.longestSurvived = {gap, after: this.reg.get(F) as ClientPacket, next: this.reg.get(src) as ClientPacket}
+      }
     }
-    this.lastFwd[slot] = orig
+    this.reg.copy(F, src)
     this.sinceFwd[slot] = 0
     this.rs[slot] = pairRs
     this.dir[slot] = pairDirector
     const syn = this.lastSyn[slot]
-    if (syn !== null && syn.syn === orig) {
+    if (syn !== null && syn.syn.ref.frame === pairFrame) {
+      syn.syn.forwarded = true
       syn.realServer = pairRs < 0 ? null : macNumberToString(pairRs)
       syn.director = pairDirector < 0 ? null : macNumberToString(pairDirector)
     }
-    void rec
-    void pkt
-  }
-
-  private findRecent(slot: number, frame: number): ClientPacket | null {
-    const prev = this.prev[slot]
-    if (prev !== null && prev.ref.frame === frame) return prev
-    const first = this.rtxFirst[slot]
-    if (first !== null && first.ref.frame === frame) return first
-    for (const p of this.rtx[slot] ?? []) if (p.ref.frame === frame) return p
-    return null
   }
 
   private noteReset(slot: number, rec: CaptureRecord, pkt: Packet, fromClient: boolean): void {
@@ -368,19 +363,26 @@ export class CaptureLedger {
     const [client, service] = this.names[slot] ?? ['', '']
     const rs = this.rs[slot]
     const d = this.dir[slot]
+    const L = slot * 4
     return {
       client,
       service,
       clientPackets: this.count[slot],
-      lastClient: this.last[slot] ? {...(this.last[slot] as ClientPacket)} : null,
-      prevClient: this.prev[slot] ? {...(this.prev[slot] as ClientPacket)} : null,
-      lastForwarded: this.lastFwd[slot] ? {...(this.lastFwd[slot] as ClientPacket)} : null,
+      lastClient: this.reg.get(L),
+      prevClient: this.reg.get(L + 1),
+      lastForwarded: this.reg.get(L + 2),
       sinceForwarded: this.sinceFwd[slot],
       realServer: rs < 0 ? null : macNumberToString(rs),
       director: d < 0 ? null : macNumberToString(d),
       longestForwardedGap: this.longestGap[slot],
       app: this.app[slot]?.snapshot() ?? null,
     }
+  }
+
+  /** The notable events, without the per-slot working state. */
+  data(): LedgerData {
+    const {resets, stalls, connections, arps, vipOwnerChanges, longestSurvived, eventsDropped} = this
+    return {resets, stalls, connections, arps, vipOwnerChanges, longestSurvived, eventsDropped}
   }
 
   private noteArp(rec: CaptureRecord, pkt: Packet): void {
