@@ -7,6 +7,7 @@ import {expandInputs} from '../cli/inputs.js'
 import {diagnose, type Incident} from '../diagnose/index.js'
 import {parseConfig} from '../ipvs/config/index.js'
 import type {GapObservation} from '../ipvs/bounds.js'
+import {kernelTraits} from '../ipvs/kernel.js'
 import {resolveTimeouts} from '../ipvs/timeouts.js'
 import {buildReport} from '../report/build.js'
 import type {Role} from '../report/report.js'
@@ -48,6 +49,7 @@ export default class Analyze extends LvscopeCommand {
     'persistence-mask': Flags.string({description: 'persistence netmask (ipvsadm -M)'}),
     config: Flags.string({description: 'ipvsadm -Ln/-Lnc/--timeout/-S output, /proc/net/ip_vs*, or keepalived.conf (repeatable; recognised by content)', multiple: true}),
     'keepalived-version': Flags.string({description: 'keepalived version (decides whether lvs_timeouts apply without lvs_sync_daemon)'}),
+    kernel: Flags.string({description: 'director kernel version, e.g. 5.4 or 6.1 (expire_nodest_conn behaves differently before 5.9)', default: '6.1'}),
     director: Flags.string({description: 'this capture is a director\'s (repeatable)', multiple: true}),
     'real-server': Flags.string({description: 'this capture is a real server\'s (repeatable)', multiple: true}),
     client: Flags.string({description: 'this capture is the client\'s (repeatable)', multiple: true}),
@@ -88,7 +90,7 @@ export default class Analyze extends LvscopeCommand {
     const topology = buildTopology(captures)
     const timeoutFlags = {timeouts: flags.timeouts, persistence: flags.persistence, persistenceMask: flags['persistence-mask']}
     let timeouts = resolveTimeouts({flags: timeoutFlags, configs, keepalivedVersion: flags['keepalived-version']})
-    const inc: Incident = {captures, topology, timeouts, persistenceKnown: timeouts.persistence !== null}
+    const inc: Incident = {captures, topology, timeouts, persistenceKnown: timeouts.persistence !== null, kernel: kernelTraits(flags.kernel)}
     let diag = diagnose(inc)
     // What the captures prove about the real timeout: survived silences and idle-expiry kills bound it.
     const observations: GapObservation[] = []

@@ -1,3 +1,4 @@
+import type {KernelTraits} from '../ipvs/kernel.js'
 import type {EffectiveTimeouts} from '../ipvs/timeouts.js'
 import type {EvidenceFrame, ReportTopology, Role} from '../report/report.js'
 import {isoTime} from '../util/time.js'
@@ -19,6 +20,8 @@ export interface Incident {
   timeouts: EffectiveTimeouts
   /** True when persistence comes from a flag or configuration rather than inference. */
   persistenceKnown: boolean
+  /** What the director's kernel version implies (expire_nodest_conn before/after 5.9 …). */
+  kernel: KernelTraits
 }
 
 /** A frame's time in the reference clock, as epoch seconds. */

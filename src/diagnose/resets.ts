@@ -171,6 +171,13 @@ function directorCause(
     const drops = ctx.sinceForwarded - 1
     if (drops > 0) {
       timeline.splice(2, 0, `${drops} client packet(s) after it were dropped by the director (not forwarded, no reply)`)
+      timeline.push(
+        drops === 1 && !inc.kernel.nodestReschedule
+          ? 'one drop, then the reset: expire_nodest_conn=1 on a kernel before 5.9 drops the packet that expires the entry and resets the next'
+          : drops === 1
+            ? 'one drop, then the reset: on ≥ 5.9 expire_nodest_conn=1 resets the very first packet, so this looks like expire_nodest_conn=0 with the entry expiring meanwhile (or a kernel before 5.9: pass --kernel)'
+            : 'a run of silent drops, then the reset: the real server was unavailable with expire_nodest_conn=0 until the entry expired',
+      )
       return {
         cause: 'real-server-removed',
         confidence: 'medium',
@@ -203,7 +210,10 @@ function directorCause(
       )
       return {cause: 'ipvs-idle-timeout', confidence: 'medium', timeline, evidence: ev, recommendation: idleTimeoutFix(idle, {...inc.timeouts, tcp: Math.floor(idle)}), idle}
     }
-    timeline.push(`idle only ${humanDuration(idle)} < ${st.name} timeout ${st.seconds} s, yet the entry was gone: it was removed (real server deleted with expire_nodest_conn=1, or a flush)`)
+    timeline.push(
+      `idle only ${humanDuration(idle)} < ${st.name} timeout ${st.seconds} s, yet the entry was gone and the very first packet met the director's stack: ` +
+        `the real server was deleted with expire_nodest_conn=1${inc.kernel.nodestReschedule ? ' (kernel ≥ 5.9 expires the entry and resets at once)' : ' (before 5.9 a first packet would have been dropped: check --kernel)'}, or the table was flushed`,
+    )
     return {cause: 'real-server-removed', confidence: 'medium', timeline, evidence: ev, recommendation: NODEST_RESET_FIX, idle}
   }
 

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 import {parseChunked} from './helpers.js'
 
-const CORPUS = '/work/shared/corpus'
+import {CORPUS} from '../helpers/shared.js'
 
 /** Up to `n` files (by name, under 256 KiB) per kind, chosen from the manifest's own facts. */
 function pick(): string[] {

@@ -13,7 +13,7 @@ import type {CaptureSummary, Timestamp} from '../../src/capture/reader.js'
 import {readCapture} from '../../src/capture/reader.js'
 import {LvscopeError} from '../../src/util/errors.js'
 
-const CORPUS = '/work/shared/corpus'
+import {CORPUS} from '../helpers/shared.js'
 const FILES = `${CORPUS}/files`
 
 /**

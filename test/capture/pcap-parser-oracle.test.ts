@@ -20,7 +20,7 @@ interface PPParser {
 }
 const pcapParser = createRequire(import.meta.url)('pcap-parser') as {parse(input: string): PPParser}
 
-const FILES = '/work/shared/corpus/files'
+import {CORPUS_FILES as FILES} from '../helpers/shared.js'
 
 /** One record as both sides can state it: total µs (we carry out-of-range µs into seconds), lengths, bytes. */
 type Rec = [number, number, number, string]

@@ -17,7 +17,7 @@ import {PcapngWriter, PcapWriter} from '../../src/capture/writer.js'
 import type {Snap} from './helpers.js'
 import {parseChunked, snap} from './helpers.js'
 
-const FILES = '/work/shared/corpus/files'
+import {CORPUS_FILES as FILES} from '../helpers/shared.js'
 const dir = mkdtempSync(join(tmpdir(), 'lvscope-wr-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
 

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {hasTshark, runCli, tshark} from '../helpers/cli.js'
 
-const CORPUS = '/work/shared/corpus/files'
+import {CORPUS_FILES as CORPUS} from '../helpers/shared.js'
 
 /** Per TCP conversation (Wireshark's tcp.stream): the two endpoints and the frames each sent. */
 function tsharkConversations(file: string): string[] {

@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest'
 
 import {runCli} from '../helpers/cli.js'
 
-const CORPUS = '/work/shared/corpus/files'
+import {CORPUS_FILES as CORPUS} from '../helpers/shared.js'
 const tmp = mkdtempSync(join(tmpdir(), 'lvscope-info-'))
 const ssh = readFileSync(join(CORPUS, 'zeek__tcp__ssh-dups.pcap'))
 

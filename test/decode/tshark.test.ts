@@ -10,7 +10,7 @@ import {isDecodableLinktype} from '../../src/decode/linktypes.js'
 import type {DiffResult} from './tshark-diff.js'
 import {diffFile, haveTshark} from './tshark-diff.js'
 
-const CORPUS = '/work/shared/corpus'
+import {CORPUS} from '../helpers/shared.js'
 const FILES = join(CORPUS, 'files')
 
 const CURATED = [

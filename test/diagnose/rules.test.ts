@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {diagnose, type Incident} from '../../src/diagnose/index.js'
+import {kernelTraits} from '../../src/ipvs/kernel.js'
 import {resolveTimeouts} from '../../src/ipvs/timeouts.js'
 import type {Role} from '../../src/report/report.js'
 import {scanCapture} from '../../src/vantage/scan.js'
@@ -15,7 +16,7 @@ async function incident(caps: {b: CaptureBuilder; role: Role; offset?: number}[]
   const captures = []
   for (const [i, c] of caps.entries()) captures.push({scan: await scanCapture(c.b.write(`cap${i}.pcap`)), role: c.role, offset: c.offset ?? 0})
   const t = resolveTimeouts({flags: {timeouts}})
-  return {captures, topology: buildTopology(captures), timeouts: t, persistenceKnown: false}
+  return {captures, topology: buildTopology(captures), timeouts: t, persistenceKnown: false, kernel: kernelTraits('6.1')}
 }
 
 /** Handshake and one query through the director, then whatever the test adds. */

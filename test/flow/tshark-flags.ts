@@ -16,7 +16,9 @@ import type {FlowTrackerOptions} from '../../src/flow/tracker.js'
 
 const run = promisify(execFile)
 
-export const CORPUS = '/work/shared/corpus'
+import {CORPUS} from '../helpers/shared.js'
+
+export {CORPUS}
 
 /** tshark and mergecap (same package; the corpus diff batches files with mergecap). */
 export function haveTshark(): boolean {

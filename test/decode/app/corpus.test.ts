@@ -12,7 +12,7 @@ import {describe, expect, it} from 'vitest'
 import {AppStream, Dir, MYSQL_PORTS, POSTGRES_PORTS} from '../../../src/decode/app/stream.js'
 import {escapeTerminal} from '../../../src/util/escape.js'
 
-const CORPUS = '/work/shared/corpus/files'
+import {CORPUS_FILES as CORPUS} from '../../helpers/shared.js'
 const hasTshark = (() => {
   try {
     execFileSync('tshark', ['--version'], {stdio: 'ignore'})
