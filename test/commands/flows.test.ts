@@ -46,6 +46,12 @@ describe.skipIf(!hasTshark())('lvscope flows agrees with tshark conversations', 
       expect(ours(`${CORPUS}/${name}`)).toEqual(tsharkConversations(`${CORPUS}/${name}`))
     })
   }
+  // The lab's own captures: a director with DR copies (gzip), an -i any (SLL2) director, ns pcapng, several flows.
+  for (const name of ['loss-mysql/director.pcap.gz', 'failover-synced-mysql/director2-any.pcap', 'rs-killed-mysql/rs1.pcapng', 'persistence-expiry-mysql/director.pcapng']) {
+    it(`samples/${name}`, () => {
+      expect(ours(`samples/${name}`)).toEqual(tsharkConversations(`samples/${name}`))
+    })
+  }
 })
 
 describe('lvscope flows', () => {

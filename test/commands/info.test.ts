@@ -1,9 +1,9 @@
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
-import {runCli} from '../helpers/cli.js'
+import {REPO_ROOT, hasTshark, runCli, tshark} from '../helpers/cli.js'
 
 import {CORPUS_FILES as CORPUS} from '../helpers/shared.js'
 const tmp = mkdtempSync(join(tmpdir(), 'lvscope-info-'))
@@ -81,5 +81,29 @@ describe('lvscope info', () => {
     const bad = runCli(['info', '--bogus', 'x'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/Nonexistent flag: --bogus/)
+  })
+})
+
+describe('lvscope info on every lab sample agrees with tshark', () => {
+  const root = join(REPO_ROOT, 'samples')
+  const files = readdirSync(root, {withFileTypes: true})
+    .filter((d) => d.isDirectory() && d.name !== 'lab')
+    .flatMap((d) => readdirSync(join(root, d.name)).filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f)).map((f) => `samples/${d.name}/${f}`))
+  it.skipIf(!hasTshark())(`${files.length} captures: packet count, first and last time to the capture's precision`, () => {
+    const r = runCli(['info', '--json', ...files])
+    expect(r.code).toBe(0)
+    const infos = JSON.parse(r.stdout) as {file: string; packets: number; first: string; last: string; warnings: unknown[]}[]
+    expect(infos).toHaveLength(files.length)
+    // Exact decimal epoch text from our ISO time (no float on the way), cut to the capture's precision.
+    const epochText = (iso: string): string => `${Date.parse(`${iso.slice(0, 19)}Z`) / 1000}.${iso.replace(/^.*\.(\d+)Z$/, '$1')}`
+    for (const j of infos) {
+      const times = tshark(['-r', join(REPO_ROOT, j.file), '-T', 'fields', '-e', 'frame.time_epoch']).split('\n').filter(Boolean)
+      expect(j.packets, j.file).toBe(times.length)
+      expect(j.warnings).toEqual([])
+      const first = epochText(j.first)
+      const last = epochText(j.last)
+      expect(times[0].slice(0, first.length), j.file).toBe(first)
+      expect(times[times.length - 1].slice(0, last.length), j.file).toBe(last)
+    }
   })
 })

@@ -46,6 +46,12 @@ describe('analyze reproduces every sample', () => {
         expect(Math.abs((got?.clockOffsetSeconds ?? NaN) - c.clockOffsetSeconds), `${c.file} clock offset`).toBeLessThan(0.001)
       }
       expect(report.artifacts.drCopies).toBe(Object.values(exp.drCopies).reduce((a, b) => a + b, 0))
+      // Per capture too: every director capture's forwarded copies, exactly as the nft counters said.
+      const art = JSON.parse(runCli(['artifacts', '--json', `samples/${name}`]).stdout) as {file: string; drCopies: number; role: string}[]
+      for (const [file, copies] of Object.entries(exp.drCopies)) {
+        const a = art.find((x) => x.file === `samples/${name}/${file}`)
+        expect({file, copies: a?.drCopies, role: a?.role}).toEqual({file, copies, role: 'director'})
+      }
       expect(report.artifacts.genuineRetransmissions).toBe(exp.genuineRetransmissions)
 
       const got = report.findings.map((f) => ({kind: f.kind, flow: f.flow, sender: f.sender, cause: f.cause, epoch: f.epoch}))
