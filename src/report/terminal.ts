@@ -7,12 +7,26 @@ import type {Report} from './report.js'
 export function renderTerminal(r: Report): string {
   const e = escapeTerminal
   const out: string[] = [e(r.verdict), '']
-  const caps = new Table({head: ['capture', 'role', 'packets', 'clock offset'], style: {head: [], border: []}})
+  const caps = new Table({head: ['capture', 'role', 'packets', 'clock offset'], style: {head: [], border: []}, colWidths: [44, 58, 9, 38], wordWrap: true, wrapOnWordBoundary: false})
   for (const c of r.captures) {
     const off = c.clockSource === 'reference' ? 'reference' : `${c.clockOffsetSeconds >= 0 ? '+' : ''}${c.clockOffsetSeconds.toFixed(6)} s ± ${(c.clockOffsetUncertainty * 1e3).toFixed(3)} ms (${c.clockSource})`
     caps.push([e(c.file), `${c.role}${c.roleReason ? `\n${e(c.roleReason)}` : ''}`, c.packets, off])
   }
   out.push(caps.toString())
+  const flows = r.correlation.flows
+  if (flows.length > 0) {
+    const sum = (k: 'matched' | 'lostOnPath' | 'notForwarded' | 'onlyAtRealServer'): number => flows.reduce((n, f) => n + f[k], 0)
+    out.push(
+      `Correlation (reference ${e(r.correlation.reference ?? '-')}): ${flows.length} flow(s); client packets matched director→real server ${sum('matched')}, ` +
+        `lost on the path ${sum('lostOnPath')}, not forwarded by a director ${sum('notForwarded')}, seen only at a real server ${sum('onlyAtRealServer')}`,
+    )
+    const odd = flows.filter((f) => f.lostOnPath + f.notForwarded + f.onlyAtRealServer > 0).slice(0, 10)
+    if (odd.length > 0) {
+      const ct = new Table({head: ['flow', 'matched', 'lost on path', 'not forwarded', 'only at RS'], style: {head: [], border: []}})
+      for (const f of odd) ct.push([`${e(f.client)} → ${e(f.service)}`, f.matched, f.lostOnPath, f.notForwarded, f.onlyAtRealServer])
+      out.push(ct.toString())
+    }
+  }
   const t = r.timeouts
   out.push(`IPVS timeouts: tcp ${t.tcp} s, tcpfin ${t.tcpfin} s, udp ${t.udp} s${t.persistence === null ? '' : `, persistence ${t.persistence} s`} (${e(t.source)})`)
   if (t.bounds.tcp) out.push(`  the captures bound the tcp timeout: survived ${t.bounds.tcp.survived ?? '-'} s, killed at ${t.bounds.tcp.killed ?? '-'} s`)

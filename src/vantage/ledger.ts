@@ -145,6 +145,7 @@ export class CaptureLedger {
   private lastDstMac = new Float64Array(0)
   private rtxCount = new Int32Array(0)
   private stalled = new Uint8Array(0)
+  private isDb = new Uint8Array(0)
   /** Packet objects only for retransmission runs (rare): the evidence of a stall. */
   private rtx: (ClientPacket[] | null)[] = []
   private lastSyn: (ConnectionStart | null)[] = []
@@ -183,7 +184,7 @@ export class CaptureLedger {
     }
     if (cls === FrameClass.SpanDuplicate) return
 
-    const app = this.app[slot]
+    const app = this.isDb[slot] === 1 ? this.app[slot] : null
     if (app !== null) {
       const dir = fromClient ? Dir.ClientToServer : Dir.ServerToClient
       if (pkt.tcpFlags & TCP_SYN) app.syn(dir, pkt.seq)
@@ -212,6 +213,7 @@ export class CaptureLedger {
     this.lastDstMac = grow(this.lastDstMac, (k) => new Float64Array(k), -1)
     this.rtxCount = grow(this.rtxCount, (k) => new Int32Array(k))
     this.stalled = grow(this.stalled, (k) => new Uint8Array(k))
+    this.isDb = grow(this.isDb, (k) => new Uint8Array(k))
     for (const arr of [this.names, this.rtx, this.lastSyn, this.app] as unknown[][]) {
       while (arr.length < n) arr.push(null)
     }
@@ -245,7 +247,13 @@ export class CaptureLedger {
     // Database services get a protocol tracker (bounded state; the port is only a hint, content decides).
     const servicePort = senderIsClient ? pkt.dport : pkt.sport
     const db = MYSQL_PORTS.includes(servicePort) || POSTGRES_PORTS.includes(servicePort)
-    this.app[slot] = db ? new AppStream(servicePort) : null
+    // One tracker per flow slot, reset when the slot takes a new flow: allocation follows concurrency.
+    this.isDb[slot] = db ? 1 : 0
+    if (db) {
+      const existing = this.app[slot]
+      if (existing) existing.reset(servicePort)
+      else this.app[slot] = new AppStream(servicePort)
+    }
   }
 
   private noteClientPacket(slot: number, rec: CaptureRecord, pkt: Packet, genuineFlags: number): void {
@@ -375,7 +383,7 @@ export class CaptureLedger {
       realServer: rs < 0 ? null : macNumberToString(rs),
       director: d < 0 ? null : macNumberToString(d),
       longestForwardedGap: this.longestGap[slot],
-      app: this.app[slot]?.snapshot() ?? null,
+      app: this.isDb[slot] === 1 ? (this.app[slot]?.snapshot() ?? null) : null,
     }
   }
 

@@ -1,21 +1,38 @@
 /**
  * Incremental length-prefixed message framing over one direction of a TCP byte stream. Bytes
  * arrive in whatever pieces TCP delivered; the framer keeps only the header and the first
- * `capacity` bytes of the current message body (enough to name the message), counts past the
- * rest without storing it, and hands each finished message to the subclass. A hostile length
- * therefore costs a counter, never an allocation.
+ * `capacity` bytes of the current message body (enough to name the message; fewer when the
+ * subclass says it reads fewer, see `keepFor`), counts past the rest without storing it, and
+ * hands each finished message to the subclass. A hostile length therefore costs a counter,
+ * never an allocation, and a segment wholly inside such a rest costs only arithmetic
+ * (`skipInside`).
  */
 import type {AppState} from './state.js'
 
+/** Largest body prefix a framer may keep (the scratch below must hold any framer's). */
+export const MAX_FRAMER_CAPACITY = 512
+
+/**
+ * Where every framer assembles the current message while `push` runs. Only a message still
+ * incomplete when `push` returns is copied into the framer's own buffers (allocated the first
+ * time that happens), so a connection whose messages never straddle a segment allocates none.
+ */
+const SCRATCH_HEAD = new Uint8Array(8)
+const SCRATCH_BODY = new Uint8Array(MAX_FRAMER_CAPACITY)
+
 export abstract class Framer {
-  protected readonly head = new Uint8Array(8)
+  /** Header of the current message: the scratch while `push` runs, else the own copy. */
+  protected head: Uint8Array = SCRATCH_HEAD
   protected headHave = 0
   protected headNeed = 0
-  protected readonly body: Uint8Array
+  /** Body prefix of the current message (see `head`). */
+  protected body: Uint8Array = SCRATCH_BODY
   /** Body length of the current message, -1 while its header is incomplete. */
   protected bodyLen = -1
   protected bodySeen = 0
   protected bodyKept = 0
+  /** Body bytes worth keeping of the current message (`keepFor`), decided at its first body byte. */
+  private keep = 0
   protected msgFrame = 0
   protected msgTime = 0
   /** Quiet time before the current message started (-1: nothing seen before it). */
@@ -24,12 +41,33 @@ export abstract class Framer {
   synced = true
   /** Encryption or compression began: nothing more to decode in this direction. */
   stopped = false
+  private partialNoted = false
+  private ownHead: Uint8Array | null = null
+  private ownBody: Uint8Array | null = null
 
   constructor(
     protected readonly st: AppState,
-    capacity: number,
+    protected readonly capacity: number,
   ) {
-    this.body = new Uint8Array(capacity)
+    if (capacity > MAX_FRAMER_CAPACITY) throw new RangeError(`framer capacity ${capacity} > ${MAX_FRAMER_CAPACITY}`)
+  }
+
+  /** As freshly constructed, for a recycled connection; the own buffers are kept for reuse. */
+  reset(): void {
+    this.head = SCRATCH_HEAD
+    this.headHave = 0
+    this.headNeed = 0
+    this.body = SCRATCH_BODY
+    this.bodyLen = -1
+    this.bodySeen = 0
+    this.bodyKept = 0
+    this.keep = 0
+    this.msgFrame = 0
+    this.msgTime = 0
+    this.msgIdle = -1
+    this.synced = true
+    this.stopped = false
+    this.partialNoted = false
   }
 
   /** Header size of the message whose first byte is `first`. */
@@ -42,22 +80,59 @@ export abstract class Framer {
   protected abstract plausibleStart(d: Uint8Array, off: number, len: number): boolean
   /** Called when a header is complete (before its body). */
   protected onHeader(): void {}
+  /**
+   * How many body bytes `message()` (and `notePartial`) can need, given the header and the first
+   * body byte: less than `capacity` spares copying bytes nobody reads (result rows, COPY data).
+   */
+  protected keepFor(_first: number): number {
+    return this.capacity
+  }
 
   push(d: Uint8Array, off: number, len: number, frame: number, time: number): void {
+    this.consume(d, off, len, frame, time)
+    // A message still arriving must not stay in the scratch the next push (of any framer) reuses.
+    if (this.headHave > 0 && this.head === SCRATCH_HEAD) {
+      const h = (this.ownHead ??= new Uint8Array(SCRATCH_HEAD.length))
+      for (let k = 0; k < this.headHave; k++) h[k] = SCRATCH_HEAD[k]
+      this.head = h
+    }
+    if (this.bodyLen >= 0 && this.bodyKept > 0 && this.body === SCRATCH_BODY) {
+      const b = (this.ownBody ??= new Uint8Array(this.capacity))
+      for (let k = 0; k < this.bodyKept; k++) b[k] = SCRATCH_BODY[k]
+      this.body = b
+    }
+  }
+
+  /**
+   * The segment `len` bytes long lies inside the current message's body, past what is kept, and
+   * does not finish it: account for it and return true (the caller then need not `push` it).
+   */
+  skipInside(len: number): boolean {
+    if (this.bodyLen - this.bodySeen <= len || this.bodySeen === 0 || this.bodyKept < this.keep || !this.synced || this.stopped) return false
+    this.bodySeen += len
+    return true
+  }
+
+  private consume(d: Uint8Array, off: number, len: number, frame: number, time: number): void {
     let i = off
     const end = off + len
-    const cap = this.body.length
     while (i < end) {
       if (this.stopped || !this.synced) return
       if (this.bodyLen < 0) {
         if (this.headHave === 0) {
+          this.head = SCRATCH_HEAD
+          this.body = SCRATCH_BODY
           this.headNeed = this.headerSize(d[i])
           this.msgFrame = frame
           this.msgTime = time
           this.msgIdle = this.st.lastActivity < 0 ? -1 : time - this.st.lastActivity
         }
-        while (this.headHave < this.headNeed && i < end) this.head[this.headHave++] = d[i++]
-        if (this.headHave < this.headNeed) return
+        const head = this.head
+        const need = this.headNeed
+        let have = this.headHave
+        while (have < need && i < end) head[have++] = d[i++]
+        this.headHave = have
+        if (have < need) return
         const bl = this.bodyLength()
         if (bl < 0) {
           this.st.malformed++
@@ -67,14 +142,20 @@ export abstract class Framer {
         this.bodyLen = bl
         this.bodySeen = 0
         this.bodyKept = 0
+        this.keep = 0
         this.onHeader()
       }
       const want = this.bodyLen - this.bodySeen
       const n = want < end - i ? want : end - i
-      const room = cap - this.bodyKept
+      if (this.bodySeen === 0 && n > 0) this.keep = this.keepFor(d[i])
+      const room = this.keep - this.bodyKept
       const keep = n < room ? n : room
-      for (let k = 0; k < keep; k++) this.body[this.bodyKept + k] = d[i + k]
-      this.bodyKept += keep
+      if (keep > 0) {
+        const body = this.body
+        const at = this.bodyKept
+        for (let k = 0; k < keep; k++) body[at + k] = d[i + k]
+        this.bodyKept = at + keep
+      }
       this.bodySeen += n
       i += n
       if (this.bodySeen === this.bodyLen) {
@@ -106,8 +187,6 @@ export abstract class Framer {
     this.bodyLen = -1
     return true
   }
-
-  private partialNoted = false
 
   /**
    * Interpret the message still arriving from what has come so far (a command cut off by the

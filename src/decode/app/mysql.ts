@@ -79,6 +79,18 @@ export class MySqlSession {
   client: MySqlClient | null = null
   server: MySqlServer | null = null
 
+  /** As freshly constructed, for a recycled connection (the framers stay linked). */
+  reset(): void {
+    this.login = Login.Greeting
+    this.serverCaps = -1
+    this.clientCaps = 0
+    this.resp = Resp.None
+    this.respCmd = -1
+    this.columns = 0
+    this.skip = 0
+    this.prepared.clear()
+  }
+
   /** The capture began after the login: the next sequence-0 client packet is a command. */
   startInCommandPhase(): void {
     this.login = Login.Command
@@ -126,8 +138,19 @@ abstract class MySqlFramer extends Framer {
     super(st, capacity)
   }
 
+  override reset(): void {
+    super.reset()
+    this.continuation = false
+    this.nextContinuation = false
+  }
+
   protected headerSize(): number {
     return 4
+  }
+
+  /** A continuation packet is never read (see `message`). */
+  protected override keepFor(_first: number): number {
+    return this.continuation ? 0 : this.capacity
   }
 
   protected bodyLength(): number {
@@ -336,6 +359,9 @@ function fixedSize(t: number): number {
   }
 }
 
+/** Bytes of a non-error server packet that `response` can read (≥ 1 + 9 + 9 + 2 of an OK packet). */
+const RESPONSE_BYTES = 32
+
 export class MySqlServer extends MySqlFramer {
   constructor(st: AppState, s: MySqlSession) {
     super(st, s, 384)
@@ -348,6 +374,19 @@ export class MySqlServer extends MySqlFramer {
 
   protected override onHeader(): void {
     if (this.st.phase === Phase.Sent && this.s.login === Login.Command) this.st.phase = Phase.Answering
+  }
+
+  /**
+   * Only ERR packets and the greeting are read beyond their first bytes: everything `response`
+   * looks at (OK/EOF status, prepare-OK ids, column count) lies in the first 21, and only in an
+   * OK (0x00), EOF (0xfe) or a length-encoded integer longer than one byte (0xfb..0xfd); of any
+   * other packet only the first byte is read. Result rows, the bulk of the traffic, then cost a
+   * one-byte copy. (The client cannot move the login phase to or from Greeting meanwhile.)
+   */
+  protected override keepFor(first: number): number {
+    if (this.continuation) return 0
+    if (first === 0xff || this.s.login === Login.Greeting) return this.capacity
+    return first === 0x00 || first >= 0xfb ? RESPONSE_BYTES : 1
   }
 
   protected message(): void {

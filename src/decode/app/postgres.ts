@@ -51,6 +51,14 @@ export class PgSession {
   client: PgClient | null = null
   server: PgServer | null = null
 
+  /** As freshly constructed, for a recycled connection (the framers stay linked). */
+  reset(): void {
+    this.startup = true
+    this.awaitingAnswer = false
+    this.batchRecorded = false
+    this.prepared.clear()
+  }
+
   stopBoth(st: AppState, why: Opaque): void {
     st.opaque = why
     st.phase = Phase.Idle
@@ -110,6 +118,11 @@ export class PgClient extends Framer {
   protected plausibleStart(d: Uint8Array, off: number, len: number): boolean {
     if (this.s.startup) return looksLikeStartup(d, off, len)
     return typedChainFits(d, off, len, FRONTEND_TYPE)
+  }
+
+  /** CopyData (COPY FROM STDIN, the bulk of a load) is never read. */
+  protected override keepFor(_first: number): number {
+    return !this.s.startup && this.head[0] === 0x64 ? 0 : this.capacity
   }
 
   protected message(): void {
@@ -264,6 +277,12 @@ export class PgServer extends Framer {
 
   protected plausibleStart(d: Uint8Array, off: number, len: number): boolean {
     return typedChainFits(d, off, len, BACKEND)
+  }
+
+  /** Only BackendKeyData, ParameterStatus and ErrorResponse are read: DataRow & co. are not copied. */
+  protected override keepFor(_first: number): number {
+    const t = this.head[0]
+    return this.headNeed === 5 && (t === 0x4b || t === 0x53 || t === 0x45) ? this.capacity : 0
   }
 
   protected override onHeader(): void {

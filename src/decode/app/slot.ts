@@ -1,32 +1,47 @@
 /**
  * A fixed-size byte slot: the only way app-layer state keeps bytes from a packet. It copies at most
- * `capacity` bytes once, so no packet buffer is ever retained and memory per flow is constant;
+ * `capacity` bytes once, so no packet buffer is ever retained and memory per flow is bounded;
  * strings are built only when a finding asks (`text()`), never per packet.
+ *
+ * The buffer is allocated on the first non-empty write and grows in powers of two up to
+ * `capacity`, then is kept across `clear()`: a flow that never fills a slot pays for none, a
+ * recycled one pays nothing again, and a short value (a user name) does not cost the full capacity.
  */
 import {escapeTerminal} from '../../util/escape.js'
 
 const UTF8 = new TextDecoder('utf-8', {fatal: false})
+const EMPTY = new Uint8Array(0)
+/** Smallest buffer allocated: V8 keeps typed arrays up to 64 bytes on its heap, cheap to make. */
+const MIN_BYTES = 16
 
 export class ByteSlot {
-  private readonly buf: Uint8Array
+  private buf: Uint8Array = EMPTY
   /** Bytes kept (≤ capacity). */
   length = 0
   /** Bytes the source had: more than `length` means the copy was cut short. */
   sourceLength = 0
 
-  constructor(readonly capacity: number) {
-    this.buf = new Uint8Array(capacity)
-  }
+  constructor(readonly capacity: number) {}
 
   clear(): void {
     this.length = 0
     this.sourceLength = 0
   }
 
+  /** Make room for `n` (≤ capacity) bytes; the old content need not survive. */
+  private room(n: number): Uint8Array {
+    if (n <= this.buf.length) return this.buf
+    let size = MIN_BYTES
+    while (size < n) size *= 2
+    this.buf = new Uint8Array(size < this.capacity ? size : this.capacity)
+    return this.buf
+  }
+
   /** Copy `len` bytes from `data[off..]`, keeping the first `capacity`; `total` is the full source size. */
   set(data: Uint8Array, off: number, len: number, total = len): void {
-    const n = len < this.capacity ? len : this.capacity
-    for (let i = 0; i < n; i++) this.buf[i] = data[off + i]
+    const n = len < this.capacity ? (len > 0 ? len : 0) : this.capacity
+    const b = this.room(n)
+    for (let i = 0; i < n; i++) b[i] = data[off + i]
     this.length = n
     this.sourceLength = total > n ? total : n
   }
@@ -37,8 +52,9 @@ export class ByteSlot {
     let len = 1
     for (let t = v; t >= 10; t = Math.floor(t / 10)) len++
     if (len > this.capacity) len = this.capacity
+    const b = this.room(len)
     for (let i = len - 1; i >= 0; i--) {
-      this.buf[i] = 0x30 + (v % 10)
+      b[i] = 0x30 + (v % 10)
       v = Math.floor(v / 10)
     }
     this.length = len
@@ -47,7 +63,8 @@ export class ByteSlot {
 
   copyFrom(other: ByteSlot): void {
     const n = other.length < this.capacity ? other.length : this.capacity
-    for (let i = 0; i < n; i++) this.buf[i] = other.buf[i]
+    const b = this.room(n)
+    for (let i = 0; i < n; i++) b[i] = other.buf[i]
     this.length = n
     this.sourceLength = other.sourceLength
   }

@@ -1,7 +1,8 @@
 /**
  * The bounded application state of one TCP connection, written by the MySQL and PostgreSQL
- * framers. Numbers and fixed-size byte slots only: a flow holding one of these costs the same
- * whatever the traffic, and nothing here points into a packet buffer.
+ * framers. Numbers and bounded byte slots only: a flow holding one of these costs at most a fixed
+ * amount whatever the traffic, and nothing here points into a packet buffer. `reset()` makes it
+ * new again without giving up the slots' buffers, for a recycled flow.
  */
 import {ByteSlot} from './slot.js'
 
@@ -84,6 +85,37 @@ export class AppState {
 
   /** Messages whose framing or content made no sense (each costs a resync). */
   malformed = 0
+
+  /** As freshly constructed (every field above, in order), keeping the slots' buffers. */
+  reset(): void {
+    this.proto = AppProto.Unknown
+    this.opaque = Opaque.No
+    this.serverVersion.clear()
+    this.user.clear()
+    this.database.clear()
+    this.application.clear()
+    this.sessionId = -1
+    this.cmdKind = -1
+    this.cmdText.clear()
+    this.cmdStatement.clear()
+    this.cmdTextFromPrepare = false
+    this.cmdComplete = true
+    this.cmdFrame = 0
+    this.cmdTime = 0
+    this.cmdIdleBefore = -1
+    this.commands = 0
+    this.phase = Phase.Idle
+    this.errSet = false
+    this.errNumber = 0
+    this.errState.clear()
+    this.errSeverity.clear()
+    this.errMessage.clear()
+    this.errFrame = 0
+    this.errTime = 0
+    this.errors = 0
+    this.lastActivity = -1
+    this.malformed = 0
+  }
 
   recordError(frame: number, time: number): void {
     this.errSet = true

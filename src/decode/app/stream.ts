@@ -5,6 +5,11 @@
  * the bounded state a finding needs (`AppState`). Segments are deduplicated by sequence number,
  * so a retransmission or the second copy of a DR-forwarded packet is never parsed twice; after a
  * gap the framer waits for a segment that starts a message, and gives up politely if none does.
+ *
+ * Cheap enough for every database flow: a new stream allocates no buffers (they come when a slot is
+ * first written or a message straddles segments), `reset()` recycles one stream with everything it
+ * allocated for the next flow of a flow-table slot, and an in-order segment inside a message body
+ * that is not kept (a large row, COPY data) costs a few comparisons.
  */
 import type {Framer} from './framer.js'
 import {
@@ -87,6 +92,12 @@ class DirSeq {
   next = 0
   /** The ISN is known and no payload has been consumed yet: the next byte starts a message. */
   atStart = false
+
+  reset(): void {
+    this.known = false
+    this.next = 0
+    this.atStart = false
+  }
 }
 
 export class AppStream {
@@ -98,9 +109,34 @@ export class AppStream {
   duplicates = 0
   gaps = 0
   resyncs = 0
+  // Protocol machinery made on first recognition and kept across reset() for the next flow.
+  private mySession: MySqlSession | null = null
+  private myClient: MySqlClient | null = null
+  private myServer: MySqlServer | null = null
+  private pgSession: PgSession | null = null
+  private pgClient: PgClient | null = null
+  private pgServer: PgServer | null = null
 
   /** @param serverPort the connection's server port: a hint only, used when the start was not seen. */
-  constructor(private readonly serverPort: number) {}
+  constructor(private serverPort: number) {}
+
+  /**
+   * Start over for a new connection, exactly as `new AppStream(serverPort)` would, but keeping the
+   * buffers and protocol objects this one already allocated (a recycled flow-table slot).
+   * Earlier `snapshot()` results are unaffected: they hold strings only.
+   */
+  reset(serverPort: number): void {
+    this.serverPort = serverPort
+    this.state.reset()
+    this.client = null
+    this.server = null
+    this.seqs[0].reset()
+    this.seqs[1].reset()
+    this.looked = 0
+    this.duplicates = 0
+    this.gaps = 0
+    this.resyncs = 0
+  }
 
   get protocol(): AppProto {
     return this.state.proto
@@ -119,6 +155,14 @@ export class AppStream {
   segment(dir: Dir, data: Uint8Array, off: number, len: number, seq: number, frame: number, time: number): void {
     if (len <= 0 || this.state.proto === AppProto.None) return
     const q = this.seqs[dir]
+    const f = dir === Dir.ClientToServer ? this.client : this.server
+    // The common case (the bulk of a large answer): in order and inside a body that is not kept.
+    if (f !== null && q.known && ((seq - q.next) | 0) === 0 && f.skipInside(len)) {
+      q.atStart = false
+      q.next = (seq + len) >>> 0
+      this.state.lastActivity = time
+      return
+    }
     let skip = 0
     let gap = false
     let start = false
@@ -145,11 +189,12 @@ export class AppStream {
     const o = off + skip
     const n = len - skip
     if (this.state.proto === AppProto.Unknown) this.detect(dir, data, o, n, start)
-    const f = dir === Dir.ClientToServer ? this.client : this.server
-    if (f && !f.stopped) {
-      if (gap && f.synced) f.desync()
-      if (!f.synced && f.resync(data, o, n)) this.resyncs++
-      f.push(data, o, n, frame, time)
+    // detect() may just have made the framers
+    const g = dir === Dir.ClientToServer ? this.client : this.server
+    if (g && !g.stopped) {
+      if (gap && g.synced) g.desync()
+      if (!g.synced && g.resync(data, o, n)) this.resyncs++
+      g.push(data, o, n, frame, time)
     }
     this.state.lastActivity = time
   }
@@ -182,10 +227,19 @@ export class AppStream {
   }
 
   private mysql(fromStart: boolean): void {
-    const s = new MySqlSession()
+    let s = this.mySession
+    if (s === null || this.myClient === null || this.myServer === null) {
+      s = this.mySession = new MySqlSession()
+      this.myClient = new MySqlClient(this.state, s)
+      this.myServer = new MySqlServer(this.state, s)
+    } else {
+      s.reset()
+      this.myClient.reset()
+      this.myServer.reset()
+    }
     this.state.proto = AppProto.MySQL
-    this.client = new MySqlClient(this.state, s)
-    this.server = new MySqlServer(this.state, s)
+    this.client = this.myClient
+    this.server = this.myServer
     if (!fromStart) {
       s.startInCommandPhase()
       this.server.desync()
@@ -194,10 +248,19 @@ export class AppStream {
   }
 
   private postgres(fromStart: boolean): PgSession {
-    const s = new PgSession()
+    let s = this.pgSession
+    if (s === null || this.pgClient === null || this.pgServer === null) {
+      s = this.pgSession = new PgSession()
+      this.pgClient = new PgClient(this.state, s)
+      this.pgServer = new PgServer(this.state, s)
+    } else {
+      s.reset()
+      this.pgClient.reset()
+      this.pgServer.reset()
+    }
     this.state.proto = AppProto.Postgres
-    this.client = new PgClient(this.state, s)
-    this.server = new PgServer(this.state, s)
+    this.client = this.pgClient
+    this.server = this.pgServer
     if (!fromStart) {
       this.server.desync()
       this.client.desync()

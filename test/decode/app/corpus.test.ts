@@ -44,12 +44,17 @@ interface Result {
   errors: number
   errorsMatched: number
   mismatches: string[]
+  /** Every stream's snapshot after each of its frames, in frame order (JSON). */
+  snapshots: string[]
+  /** The trackers used, in order of first appearance. */
+  apps: AppStream[]
 }
 
-function run(file: string): Result {
-  const r: Result = {queries: 0, queriesMatched: 0, errors: 0, errorsMatched: 0, mismatches: []}
+/** Replay one file; `make` gives the tracker for each new TCP stream (new, or a recycled one). */
+function run(file: string, layers: Layers[], make: (serverPort: number) => AppStream): Result {
+  const r: Result = {queries: 0, queriesMatched: 0, errors: 0, errorsMatched: 0, mismatches: [], snapshots: [], apps: []}
   const streams = new Map<string, {app: AppStream; serverPort: number}>()
-  for (const l of tshark(file)) {
+  for (const l of layers) {
     const id = l['tcp.stream']?.[0]
     if (id === undefined) continue
     const frame = Number(l['frame.number']?.[0])
@@ -62,8 +67,9 @@ function run(file: string): Result {
       // The SYN's receiver is the server; without a SYN, a well-known port says which side.
       const known = (p: number) => MYSQL_PORTS.includes(p) || POSTGRES_PORTS.includes(p)
       const serverPort = syn ? dport : known(sport) && !known(dport) ? sport : dport
-      st = {app: new AppStream(serverPort), serverPort}
+      st = {app: make(serverPort), serverPort}
       streams.set(id, st)
+      r.apps.push(st.app)
     }
     const dir = sport === st.serverPort && dport !== st.serverPort ? Dir.ServerToClient : Dir.ClientToServer
     if (syn) st.app.syn(dir, seq)
@@ -73,7 +79,8 @@ function run(file: string): Result {
       st.app.segment(dir, b, 0, b.length, seq, frame, Number(l['frame.time_epoch']?.[0]))
     }
     const qs = l['mysql.query'] ?? l['pgsql.query']
-    const snap = qs || l['mysql.error_code'] || l['pgsql.code'] ? st.app.snapshot() : null
+    const snap = st.app.snapshot()
+    r.snapshots.push(`${frame} ${JSON.stringify(snap)}`)
     if (qs && snap) {
       r.queries++
       const want = shown(qs[qs.length - 1])
@@ -95,18 +102,35 @@ function run(file: string): Result {
 }
 
 describe.skipIf(!hasTshark || files.length === 0)('corpus captures against tshark', () => {
-  it('agrees with tshark on every query and error code', () => {
-    const total: Result = {queries: 0, queriesMatched: 0, errors: 0, errorsMatched: 0, mismatches: []}
+  it('agrees with tshark on every query and error code; recycled trackers (reset) decode exactly as new ones', () => {
+    const total = {queries: 0, queriesMatched: 0, errors: 0, errorsMatched: 0, mismatches: [] as string[], recycled: 0, differ: [] as string[]}
+    // Trackers already used on earlier streams and files (MySQL and PostgreSQL), handed out again.
+    const used: AppStream[] = []
     for (const f of files) {
-      const r = run(f)
+      const layers = tshark(f)
+      const r = run(f, layers, (port) => new AppStream(port))
+      let next = used.length
+      const again = run(f, layers, (port) => {
+        const app = used[--next] ?? new AppStream(port)
+        app.reset(port)
+        return app
+      })
+      total.recycled += used.length - Math.max(next, 0)
+      used.push(...r.apps)
       total.queries += r.queries
       total.queriesMatched += r.queriesMatched
       total.errors += r.errors
       total.errorsMatched += r.errorsMatched
       total.mismatches.push(...r.mismatches)
+      const k = r.snapshots.findIndex((s, i) => s !== again.snapshots[i])
+      if (k >= 0 || r.snapshots.length !== again.snapshots.length) total.differ.push(`${f}: new ${r.snapshots[k]} recycled ${again.snapshots[k]}`)
     }
-    console.log(`corpus: ${files.length} files, queries ${total.queriesMatched}/${total.queries}, errors ${total.errorsMatched}/${total.errors}`)
+    console.log(
+      `corpus: ${files.length} files, queries ${total.queriesMatched}/${total.queries}, errors ${total.errorsMatched}/${total.errors}, ${total.recycled} streams replayed on recycled trackers`,
+    )
     expect(total.mismatches).toEqual([])
+    expect(total.differ).toEqual([])
     expect(total.queries).toBeGreaterThan(100)
+    expect(total.recycled).toBeGreaterThan(30)
   })
 })
