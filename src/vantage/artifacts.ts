@@ -130,7 +130,7 @@ export class ArtifactScanner {
     this.lastGenuine = 0
     if (pkt.ipVersion === 0) return FrameClass.Original
     this.ipFrames++
-    const cls = pkt.stop === Stop.Ok || pkt.stop === Stop.Truncated ? this.pairer.observe(rec.frame, rec.tsSec, rec.tsNsec, pkt) : FrameClass.Original
+    const cls = pkt.stop === Stop.Ok || pkt.stop === Stop.Truncated ? this.pairer.observeRecord(rec, pkt) : FrameClass.Original
     this.lastClass = cls
     if (cls === FrameClass.DrCopy) this.notePair(pkt)
 
@@ -158,7 +158,7 @@ export class ArtifactScanner {
     if (real & TCP_A_ANY_RETRANSMISSION && pkt.proto === IPPROTO_TCP) {
       this.genuineRetrans++
       // Rare by definition; bounded all the same.
-      if (this.retransKeys.size < 1_000_000) this.retransKeys.add(`${this.pairer.fp.a}:${this.pairer.fp.b}`)
+      if (this.retransKeys.size < 1_000_000) this.retransKeys.add(`${this.pairer.fp[0]}:${this.pairer.fp[1]}`)
     }
     return cls
   }
@@ -170,8 +170,8 @@ export class ArtifactScanner {
     const n = this.services.get(key)
     if (n !== undefined) this.services.set(key, n + 1)
     else if (this.services.size < 256) this.services.set(key, 1)
-    const d = this.pairer.pairDirectorMac
-    this.directors.set(d, (this.directors.get(d) ?? 0) + 1)
+    const d = this.pairer.pairDirectorId
+    if (d >= 0 && !this.directors.has(d)) this.directors.set(d, 1)
   }
 
   /** End of capture: hand out the flows still live. */
@@ -196,7 +196,7 @@ export class ArtifactScanner {
       services: [...this.services]
         .map(([k, copies]) => ({service: `${ipv4ToString(Math.floor(k / 65536))}:${k % 65536}`, copies}))
         .sort((a, b) => b.copies - a.copies),
-      directorMacs: [...this.directors.keys()].filter((m) => m >= 0).map(macNumberToString),
+      directorMacs: [...this.directors.keys()].map((id) => p.macs.name(id)),
       realServers: [...p.perRealServer]
         .filter(([k]) => k >= 0)
         .map(([k, copies]) => ({realServer: rsName(k), copies}))

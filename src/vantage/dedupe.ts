@@ -46,7 +46,7 @@ export async function planDedupe(file: string, keep: Keep): Promise<DedupePlan> 
   const {summary} = await decodeCapture(file, (rec, pkt) => {
     const flow = flows.observe(rec, pkt)
     if (pkt.ipVersion === 0) return
-    const cls = pairer.observe(rec.frame, rec.tsSec, rec.tsNsec, pkt)
+    const cls = pairer.observeRecord(rec, pkt)
     if (cls === FrameClass.Original) return
     if (cls === FrameClass.DrCopy && flow >= 0 && pairer.pairRealServer >= 0 && !flowRealServer.has(flow)) {
       flowRealServer.set(flow, macNumberToString(pairer.pairRealServer))

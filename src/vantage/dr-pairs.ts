@@ -1,5 +1,7 @@
+import type {CaptureRecord} from '../capture/record.js'
 import {Link, type Packet} from '../decode/packet.js'
-import {fingerprint, newFingerprint} from './fingerprint.js'
+import {fingerprintInto} from './fingerprint.js'
+import {MacRegistry} from './macs.js'
 
 /** How a frame relates to an earlier frame with the same fingerprint. */
 export const FrameClass = {
@@ -56,17 +58,37 @@ export class DrPairer {
   readonly byMethod = [0, 0, 0]
   ttlDecremented = 0
   ttlEqual = 0
-  /** Forwarded copies per real-server MAC (Ethernet) or address (NAT/TUN: the new destination). */
-  readonly perRealServer = new Map<number, number>()
+  /** Ids of the capture's MAC addresses (shared with later stages for naming). */
+  readonly macs = new MacRegistry()
   /** Frame number of the earlier copy, valid after observe() returned DrCopy or SpanDuplicate. */
   pairFrame = 0
-  /** Director MAC (as number) of the last DR pair, -1 if unknown. */
-  pairDirectorMac = -1
-  /** Real server key of the last DR pair (MAC number, or IPv4 for NAT/TUN), -1 if unknown. */
-  pairRealServer = -1
+  /** MAC ids of the last pair's director and real server (-1 unknown; the real server is -1 in NAT/TUN). */
+  pairDirectorId = -1
+  pairRealServerId = -1
+  /** New destination of the last pair in NAT/TUN (IPv4), -1 otherwise. */
+  private pairRsIp = -1
+  private readonly copiesByMac = new Float64Array(1 << 16)
+  private readonly copiesByIp = new Map<number, number>()
 
-  /** Fingerprint of the last observed frame. */
-  readonly fp = newFingerprint()
+  /** Director MAC (as number) of the last DR pair, -1 if unknown. */
+  get pairDirectorMac(): number {
+    return this.macs.value(this.pairDirectorId)
+  }
+
+  /** Real server key of the last DR pair (MAC number, or IPv4 for NAT/TUN), -1 if unknown. */
+  get pairRealServer(): number {
+    return this.pairRsIp >= 0 ? this.pairRsIp : this.macs.value(this.pairRealServerId)
+  }
+
+  /** Forwarded copies per real-server MAC (Ethernet) or address (NAT/TUN: the new destination). */
+  get perRealServer(): Map<number, number> {
+    const m = new Map<number, number>(this.copiesByIp)
+    for (let i = 0; i < this.copiesByMac.length; i++) if (this.copiesByMac[i] > 0) m.set(this.macs.value(i), this.copiesByMac[i])
+    return m
+  }
+
+  /** Fingerprint of the last observed frame: [lookup key, confirmation]. */
+  readonly fp = new Uint32Array(2)
   /** Newest ring slot per fingerprint bucket (-1 empty); older slots chain through `prev`. A typed array, not
    *  a Map: uint32 keys above 2^30 are heap numbers, and a Map would allocate for each of them. */
   private readonly bucket = new Int32Array(BUCKETS).fill(-1)
@@ -79,8 +101,8 @@ export class DrPairer {
   private readonly time = new Float64Array(RING)
   private readonly tsSec = new Float64Array(RING)
   private readonly tsNsec = new Uint32Array(RING)
-  private readonly srcMac = new Float64Array(RING)
-  private readonly dstMac = new Float64Array(RING)
+  private readonly srcMac = new Int32Array(RING)
+  private readonly dstMac = new Int32Array(RING)
   private readonly dst = new Uint32Array(RING)
   private readonly ttl = new Uint8Array(RING)
   private readonly ipSum = new Uint16Array(RING)
@@ -101,19 +123,30 @@ export class DrPairer {
    * `pairFrame` names the earlier copy.
    */
   observe(frameNo: number, tsSec: number, tsNsec: number, pkt: Packet, tag = 0): FrameClass {
-    const fp = fingerprint(pkt, this.fp)
+    return this.classify(frameNo, tsSec, tsNsec, pkt, tag)
+  }
+
+  /** The same, reading the record's fields here: passing its 1.7e9-second timestamp as an argument would box it. */
+  observeRecord(rec: CaptureRecord, pkt: Packet, tag = 0): FrameClass {
+    return this.classify(rec.frame, rec.tsSec, rec.tsNsec, pkt, tag)
+  }
+
+  private classify(frameNo: number, tsSec: number, tsNsec: number, pkt: Packet, tag: number): FrameClass {
+    fingerprintInto(pkt, this.fp)
+    const fa = this.fp[0]
+    const fb = this.fp[1]
     const t = tsSec + tsNsec / 1e9
     const data = pkt.data
-    const src = macNumber(data, pkt.macSrcOff)
-    const dstMacN = macNumber(data, pkt.macDstOff)
+    const src = this.macs.id(data, pkt.macSrcOff)
+    const dstMacN = this.macs.id(data, pkt.macDstOff)
     const out = pkt.sllPktType === SLL_OUTGOING ? 1 : 0
     const dstAddr = pkt.tunnelVersion === 4 ? pkt.tunnelV4Dst : pkt.v4Dst
 
     let cls: FrameClass = FrameClass.Original
-    let s = this.bucket[fp.a & (BUCKETS - 1)]
+    let s = this.bucket[fa & (BUCKETS - 1)]
     let newer = Infinity
     for (let hops = 0; s >= 0 && hops < CHAIN && this.order[s] < newer; hops++, newer = this.order[s], s = this.prev[s]) {
-      if (this.keyA[s] !== fp.a || this.keyB[s] !== fp.b) continue
+      if (this.keyA[s] !== fa || this.keyB[s] !== fb) continue
       if (t - this.time[s] > this.windowSeconds) break
       const sameL2 = this.srcMac[s] === src && this.dstMac[s] === dstMacN && this.outgoing[s] === out
       if (sameL2 && this.ttl[s] === pkt.ttl && this.ipSum[s] === pkt.ipChecksum && this.dst[s] === dstAddr) {
@@ -127,10 +160,34 @@ export class DrPairer {
       this.state[s] = 2
       this.drCopies++
       this.pairFrame = this.frame[s]
-      this.notePair(s, pkt, src, dstMacN, dstAddr)
+      this.notePair(s, pkt, src, dstMacN)
       break
     }
-    this.remember(fp.a, fp.b, frameNo, t, tsSec, tsNsec, src, dstMacN, dstAddr, pkt, out, cls === FrameClass.Original ? 1 : 2, tag)
+    // Remember this frame (inline: passing these doubles to a helper would box them).
+    const r = this.head
+    this.head = (r + 1) & (RING - 1)
+    if (this.state[r] !== 0) this.evict(r)
+    this.keyA[r] = fa
+    this.keyB[r] = fb
+    this.frame[r] = frameNo
+    this.time[r] = t
+    if (this.onUnforwarded !== null) {
+      // Exact times and tags matter only to the callback.
+      this.tsSec[r] = tsSec
+      this.tsNsec[r] = tsNsec
+      this.tag[r] = tag
+    }
+    this.srcMac[r] = src
+    this.dstMac[r] = dstMacN
+    this.dst[r] = dstAddr
+    this.ttl[r] = pkt.ttl
+    this.ipSum[r] = pkt.ipChecksum
+    this.outgoing[r] = out
+    this.state[r] = cls === FrameClass.Original ? 1 : 2
+    this.order[r] = ++this.seqNo
+    const k = fa & (BUCKETS - 1)
+    this.prev[r] = this.bucket[k]
+    this.bucket[k] = r
     return cls
   }
 
@@ -150,58 +207,25 @@ export class DrPairer {
     return direction && (dttl === 1 || (dttl === 0 && link !== Link.Raw && link !== Link.Null))
   }
 
-  private notePair(s: number, pkt: Packet, src: number, dstMacN: number, dstAddr: number): void {
+  private notePair(s: number, pkt: Packet, src: number, dstMacN: number): void {
+    // Read here rather than passed in: a uint32 argument is boxed when the call is not inlined.
+    const dstAddr = pkt.tunnelVersion === 4 ? pkt.tunnelV4Dst : pkt.v4Dst
     let method: number = Forwarding.DR
     if (pkt.tunnelVersion !== 0) method = Forwarding.TUN
     else if (dstAddr !== this.dst[s]) method = Forwarding.NAT
     this.byMethod[method]++
     if (this.ttl[s] === pkt.ttl) this.ttlEqual++
     else this.ttlDecremented++
-    this.pairDirectorMac = src
-    const rs = method === Forwarding.DR ? dstMacN : dstAddr
-    this.pairRealServer = rs
-    this.perRealServer.set(rs, (this.perRealServer.get(rs) ?? 0) + 1)
-  }
-
-  private remember(
-    a: number,
-    b: number,
-    frameNo: number,
-    t: number,
-    tsSec: number,
-    tsNsec: number,
-    src: number,
-    dstMacN: number,
-    dstAddr: number,
-    pkt: Packet,
-    out: number,
-    state: number,
-    tag: number,
-  ): void {
-    const s = this.head
-    this.head = (s + 1) & (RING - 1)
-    this.evict(s)
-    this.keyA[s] = a
-    this.keyB[s] = b
-    this.frame[s] = frameNo
-    this.time[s] = t
-    if (this.onUnforwarded !== null) {
-      // Exact times and tags matter only to the callback.
-      this.tsSec[s] = tsSec
-      this.tsNsec[s] = tsNsec
-      this.tag[s] = tag
+    this.pairDirectorId = src
+    if (method === Forwarding.DR) {
+      this.pairRealServerId = dstMacN
+      this.pairRsIp = -1
+      if (dstMacN >= 0) this.copiesByMac[dstMacN]++
+    } else {
+      this.pairRealServerId = -1
+      this.pairRsIp = dstAddr
+      this.copiesByIp.set(dstAddr, (this.copiesByIp.get(dstAddr) ?? 0) + 1)
     }
-    this.srcMac[s] = src
-    this.dstMac[s] = dstMacN
-    this.dst[s] = dstAddr
-    this.ttl[s] = pkt.ttl
-    this.ipSum[s] = pkt.ipChecksum
-    this.outgoing[s] = out
-    this.state[s] = state
-    this.order[s] = ++this.seqNo
-    const k = a & (BUCKETS - 1)
-    this.prev[s] = this.bucket[k]
-    this.bucket[k] = s
   }
 
   private evict(s: number): void {

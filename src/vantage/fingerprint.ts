@@ -50,7 +50,8 @@ function word(data: Uint8Array, i: number, end: number): number {
   )
 }
 
-function hashPacket(pkt: Packet, seed: number): number {
+/** Hash into out[idx]: writing the uint32 to a typed array (rather than returning it) keeps V8 from boxing it. */
+function hashPacket(pkt: Packet, seed: number, out: Uint32Array, idx: number): void {
   let h = seed
   h = mix(h, (pkt.ipVersion << 8) | pkt.proto)
   if (pkt.ipVersion === 4) {
@@ -86,12 +87,21 @@ function hashPacket(pkt: Packet, seed: number): number {
     const tailStart = Math.max(headEnd, end - SAMPLE)
     for (let i = tailStart; i < end; i += 4) h = mix(h, word(data, i, end))
   }
-  return finish(h)
+  out[idx] = finish(h)
 }
+
+/** Write the packet's fingerprint into out[0] (lookup key) and out[1] (confirmation); no allocation. */
+export function fingerprintInto(pkt: Packet, out: Uint32Array): void {
+  hashPacket(pkt, 0x9747b28c, out, 0)
+  hashPacket(pkt, 0x5bd1e995, out, 1)
+}
+
+const scratch = new Uint32Array(2)
 
 /** Fill `out` with the packet's fingerprint. The packet must have an IP layer (ipVersion 4 or 6). */
 export function fingerprint(pkt: Packet, out: Fingerprint): Fingerprint {
-  out.a = hashPacket(pkt, 0x9747b28c)
-  out.b = hashPacket(pkt, 0x5bd1e995)
+  fingerprintInto(pkt, scratch)
+  out.a = scratch[0]
+  out.b = scratch[1]
   return out
 }

@@ -3,7 +3,8 @@ import {dstAddrString, endpointString, ipv4ToString, macToString, srcAddrString}
 import {ETHERTYPE_ARP, IPPROTO_TCP, type Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN} from '../decode/packet.js'
 import {AppStream, type AppContext, Dir, MYSQL_PORTS, POSTGRES_PORTS} from '../decode/app/stream.js'
 import {TCP_A_ANY_RETRANSMISSION} from '../flow/tcp-analysis.js'
-import {FrameClass, macNumber, macNumberToString} from './dr-pairs.js'
+import {FrameClass} from './dr-pairs.js'
+import type {MacRegistry} from './macs.js'
 import {PacketRegisters} from './registers.js'
 
 /** A frame a finding can cite: capture frame number and exact capture time. */
@@ -139,10 +140,10 @@ export class CaptureLedger {
   private names: (readonly [string, string] | null)[] = []
   private count = new Float64Array(0)
   private sinceFwd = new Float64Array(0)
-  private rs = new Float64Array(0)
-  private dir = new Float64Array(0)
+  private rs = new Int32Array(0)
+  private dir = new Int32Array(0)
   private longestGap = new Float64Array(0)
-  private lastDstMac = new Float64Array(0)
+  private lastDstMac = new Int32Array(0)
   private rtxCount = new Int32Array(0)
   private stalled = new Uint8Array(0)
   private isDb = new Uint8Array(0)
@@ -153,8 +154,11 @@ export class CaptureLedger {
   /** Per slot: last client packet, the one before, the last forwarded one, the first of a retransmission run. */
   private readonly reg = new PacketRegisters(4)
 
+  /** `macs` names the MAC ids the pairer hands out (and the ledger asks it for destination MACs). */
+  constructor(private readonly macs: MacRegistry) {}
+
   /**
-   * Account one frame. `cls`/`pairFrame`/`pairRs`/`pairDirector` come from the DR pairer, `flowId`/`slot`/
+   * Account one frame. `cls`/`pairFrame`/`pairRs`/`pairDirector` (MAC ids) come from the DR pairer, `flowId`/`slot`/
    * `isOrig` from the flow tracker, `genuineFlags` from the copy-free Wireshark analysis.
    */
   observe(
@@ -207,10 +211,10 @@ export class CaptureLedger {
     this.clientIsOrig = grow(this.clientIsOrig, (k) => new Uint8Array(k))
     this.count = grow(this.count, (k) => new Float64Array(k))
     this.sinceFwd = grow(this.sinceFwd, (k) => new Float64Array(k))
-    this.rs = grow(this.rs, (k) => new Float64Array(k), -1)
-    this.dir = grow(this.dir, (k) => new Float64Array(k), -1)
+    this.rs = grow(this.rs, (k) => new Int32Array(k), -1)
+    this.dir = grow(this.dir, (k) => new Int32Array(k), -1)
     this.longestGap = grow(this.longestGap, (k) => new Float64Array(k))
-    this.lastDstMac = grow(this.lastDstMac, (k) => new Float64Array(k), -1)
+    this.lastDstMac = grow(this.lastDstMac, (k) => new Int32Array(k), -1)
     this.rtxCount = grow(this.rtxCount, (k) => new Int32Array(k))
     this.stalled = grow(this.stalled, (k) => new Uint8Array(k))
     this.isDb = grow(this.isDb, (k) => new Uint8Array(k))
@@ -262,12 +266,12 @@ export class CaptureLedger {
     this.reg.set(L, rec, pkt)
     this.count[slot]++
     this.sinceFwd[slot]++
-    const dmac = macNumber(pkt.data, pkt.macDstOff)
+    const dmac = this.macs.id(pkt.data, pkt.macDstOff)
     if (dmac !== this.lastDstMac[slot]) {
       this.lastDstMac[slot] = dmac
       if (this.vipOwnerChanges.length < MAX_EVENTS) {
         const [client, service] = this.names[slot] ?? ['', '']
-        this.vipOwnerChanges.push({flowId: this.flowId[slot], client, service, ref: {frame: rec.frame, sec: rec.tsSec, nsec: rec.tsNsec}, dstMac: dmac < 0 ? null : macNumberToString(dmac)})
+        this.vipOwnerChanges.push({flowId: this.flowId[slot], client, service, ref: {frame: rec.frame, sec: rec.tsSec, nsec: rec.tsNsec}, dstMac: dmac < 0 ? null : this.macs.name(dmac)})
       }
     }
     if ((pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
@@ -338,8 +342,8 @@ export class CaptureLedger {
     const syn = this.lastSyn[slot]
     if (syn !== null && syn.syn.ref.frame === pairFrame) {
       syn.syn.forwarded = true
-      syn.realServer = pairRs < 0 ? null : macNumberToString(pairRs)
-      syn.director = pairDirector < 0 ? null : macNumberToString(pairDirector)
+      syn.realServer = pairRs < 0 ? null : this.macs.name(pairRs)
+      syn.director = pairDirector < 0 ? null : this.macs.name(pairDirector)
     }
   }
 
@@ -380,8 +384,8 @@ export class CaptureLedger {
       prevClient: this.reg.get(L + 1),
       lastForwarded: this.reg.get(L + 2),
       sinceForwarded: this.sinceFwd[slot],
-      realServer: rs < 0 ? null : macNumberToString(rs),
-      director: d < 0 ? null : macNumberToString(d),
+      realServer: rs < 0 ? null : this.macs.name(rs),
+      director: d < 0 ? null : this.macs.name(d),
       longestForwardedGap: this.longestGap[slot],
       app: this.isDb[slot] === 1 ? (this.app[slot]?.snapshot() ?? null) : null,
     }

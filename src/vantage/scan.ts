@@ -22,11 +22,11 @@ export interface CaptureScan {
 /** Read, decode, pair DR copies, run both Wireshark views and keep the ledger — one pass, bounded memory. */
 export async function scanCapture(file: string): Promise<CaptureScan> {
   const art = new ArtifactScanner()
-  const ledger = new CaptureLedger()
   const pairer = art.pairer
+  const ledger = new CaptureLedger(pairer.macs)
   const {summary, stats} = await decodeCapture(file, (rec, pkt) => {
     const cls = art.observe(rec, pkt)
-    ledger.observe(rec, pkt, cls, pairer.pairFrame, pairer.pairRealServer, pairer.pairDirectorMac, art.lastFlow, art.lastSlot, art.lastIsOrig, art.lastGenuine)
+    ledger.observe(rec, pkt, cls, pairer.pairFrame, pairer.pairRealServerId, pairer.pairDirectorId, art.lastFlow, art.lastSlot, art.lastIsOrig, art.lastGenuine)
   })
   art.finish()
   return {file, summary, decode: stats, artifacts: art.summary(), ledger: ledger.data(), flows: art.flows}
