@@ -285,7 +285,10 @@ async function readChunks(
   return parser.end()
 }
 
-/** Sequential reads into one reusable buffer (the parser copies what it keeps). */
+/**
+ * Sequential reads into two reusable buffers: while the parser works on one, the next read fills the other
+ * (the parser copies what it keeps, so a buffer is free again by the time it is refilled).
+ */
 async function* fileChunks(path: string): AsyncGenerator<Uint8Array, void, undefined> {
   let fh
   try {
@@ -293,21 +296,34 @@ async function* fileChunks(path: string): AsyncGenerator<Uint8Array, void, undef
   } catch (e) {
     throw new LvscopeError('io', `${path}: cannot open: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
   }
+  const failed = (e: unknown): LvscopeError => new LvscopeError('io', `${path}: read failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+  let pending: Promise<{bytesRead: number}> | null = null
   try {
     // Small files get small buffers; unzeroed memory is fine because only bytes read are exposed.
     const size = await fh.stat().then((s) => (s.isFile() ? s.size : READ_SIZE), () => READ_SIZE)
-    const buf = Buffer.allocUnsafe(Math.max(65536, Math.min(READ_SIZE, size + 1)))
+    const len = Math.max(65536, Math.min(READ_SIZE, size + 1))
+    const bufs = [Buffer.allocUnsafe(len), Buffer.allocUnsafe(len)]
+    let i = 0
+    pending = fh.read(bufs[0], 0, len, null)
     for (;;) {
       let n: number
       try {
-        n = (await fh.read(buf, 0, buf.length, null)).bytesRead
+        n = (await pending).bytesRead
       } catch (e) {
-        throw new LvscopeError('io', `${path}: read failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}`)
+        pending = null
+        throw failed(e)
       }
+      pending = null
       if (n === 0) return
-      yield buf.subarray(0, n)
+      const cur = bufs[i]
+      i ^= 1
+      pending = fh.read(bufs[i], 0, len, null)
+      // A rejected read-ahead is reported when awaited; until then it must not count as unhandled.
+      pending.catch(() => {})
+      yield cur.subarray(0, n)
     }
   } finally {
+    if (pending !== null) await pending.catch(() => {})
     await fh.close()
   }
 }
