@@ -2,38 +2,20 @@
  * Flow table: one entry per conversation, keyed like Wireshark's conversation table — IP version,
  * transport protocol and the address/port 4-tuple, both directions on one entry (MAC, VLAN and
  * interface are not part of the key). Open addressing with linear probing over the packet's own
- * numbers: no string or object is built to look a packet up. Per-flow numbers live in
- * struct-of-arrays indexed by a slot; evicted slots are recycled, so memory follows the number of
- * flows alive at once, not the size of the capture.
+ * numbers: no string or object is built to look a packet up. Evicted slots are recycled, so memory
+ * follows the number of flows alive at once, not the size of the capture.
+ *
+ * Layout is chosen for the per-frame lookup: each bucket holds (slot + 1, hash) side by side, so a
+ * probe rejects a foreign entry without touching its key; the key itself (hash, version/protocol,
+ * both ports, both addresses) heads the slot's block in the shared FlowStore, next to the state
+ * the caller reads right after the lookup.
  */
 import type {Packet} from '../decode/packet.js'
+import {CHUNK_SHIFT, FlowStore, K_A, K_B, K_HASH, K_LIVE, K_META, K_PORTS, blockOf} from './store.js'
 
-/** Scratch for the current packet's address words (IPv4 as [0, 0, 0, addr]). */
+/** Scratch for IPv6 address words of the current packet (IPv4 takes the fast path). */
 const srcW = new Uint32Array(4)
 const dstW = new Uint32Array(4)
-
-function loadAddrs(pkt: Packet): void {
-  if (pkt.ipVersion === 4) {
-    srcW[0] = srcW[1] = srcW[2] = 0
-    dstW[0] = dstW[1] = dstW[2] = 0
-    srcW[3] = pkt.v4Src
-    dstW[3] = pkt.v4Dst
-  } else {
-    srcW.set(pkt.v6Src)
-    dstW.set(pkt.v6Dst)
-  }
-}
-
-/**
- * Wireshark's direction rule (get_tcp_conversation_data): compare source and destination address
- * (bytes, i.e. big-endian words unsigned); if equal, the higher source port wins; 0 = flow1.
- */
-function directionOfScratch(sport: number, dport: number): number {
-  for (let i = 0; i < 4; i++) {
-    if (srcW[i] !== dstW[i]) return srcW[i] > dstW[i] ? 0 : 1
-  }
-  return sport > dport ? 0 : 1
-}
 
 function mix(h: number, v: number): number {
   h = Math.imul(h ^ v, 0x9e3779b1)
@@ -43,160 +25,226 @@ function mix(h: number, v: number): number {
 export class FlowTable {
   /** Number of live flows. */
   size = 0
-  /** Slots allocated so far (live + free); arrays are at least this long. */
+  /** Slots allocated so far (live + free). */
   private slotsUsed = 0
   private cap = 0
   private freeSlots = new Int32Array(0)
   private freeCount = 0
+  /** Buckets: [slot + 1 (0 = empty), hash] pairs. */
   private index = new Int32Array(0)
+  /** Bucket count − 1 (a power of two − 1). */
   private mask = 0
-
-  // ---- key, per slot: flow1 endpoint (addr words 0-3, port) then flow2 endpoint (words 4-7, port) ----
-  private keyWords = new Uint32Array(0)
-  private keyPort1 = new Uint16Array(0)
-  private keyPort2 = new Uint16Array(0)
-  private keyVer = new Uint8Array(0)
-  private keyProto = new Uint8Array(0)
-  private keyHash = new Int32Array(0)
-  private live = new Uint8Array(0)
+  /** Per-slot memory; its size follows the table's slots. */
+  readonly store: FlowStore
 
   /** Direction (0 = Wireshark flow1, 1 = flow2) of the packet last passed to find/insert. */
   dir = 0
+  // The last lookup's key, for insert().
   private hash = 0
+  private meta = 0
+  private ports = 0
 
-  constructor(initialSlots = 1024) {
+  constructor(initialSlots = 1024, store: FlowStore = new FlowStore()) {
+    this.store = store
     this.growSlots(initialSlots)
     this.rehash(initialSlots * 2)
   }
 
-  /** Capacity of the per-slot arrays; callers size their own arrays to it. */
+  /** Slots the store has room for: every slot handed out is below it. */
   get capacity(): number {
     return this.cap
   }
 
   /** Find the flow of `pkt` (ports from pkt.sport/dport, protocol pkt.proto); -1 if none. */
   find(pkt: Packet): number {
-    loadAddrs(pkt)
-    const dir = directionOfScratch(pkt.sport, pkt.dport)
-    this.dir = dir
+    const meta = (pkt.ipVersion << 8) | pkt.proto
+    const sport = pkt.sport
+    const dport = pkt.dport
+    if (pkt.ipVersion === 4) {
+      const src = pkt.v4Src >>> 0
+      const dst = pkt.v4Dst >>> 0
+      // Wireshark's direction rule (get_tcp_conversation_data): the greater source address, then
+      // the higher source port, is flow1 (dir 0).
+      const dir = src !== dst ? (src > dst ? 0 : 1) : sport > dport ? 0 : 1
+      const a = dir === 0 ? src | 0 : dst | 0
+      const b = dir === 0 ? dst | 0 : src | 0
+      const ports = dir === 0 ? (sport << 16) | dport : (dport << 16) | sport
+      const h = mix(mix(mix(meta, ports), a), b)
+      this.dir = dir
+      this.hash = h
+      this.meta = meta
+      this.ports = ports
+      const index = this.index
+      const chunks = this.store.i32
+      const mask = this.mask
+      let i = h & mask
+      for (;;) {
+        const e = index[2 * i]
+        if (e === 0) return -1
+        if (index[2 * i + 1] === h) {
+          const keys = chunks[(e - 1) >>> CHUNK_SHIFT]
+          const o = blockOf(e - 1)
+          if (
+            keys[o + K_PORTS] === ports &&
+            keys[o + K_A + 3] === a &&
+            keys[o + K_B + 3] === b &&
+            // An IPv4 key's other address words are zero by construction.
+            keys[o + K_META] === meta
+          )
+            return e - 1
+        }
+        i = (i + 1) & mask
+      }
+    }
+    return this.find6(pkt, meta, sport, dport)
+  }
+
+  /** IPv6 (and any non-4 version): the same over four address words. */
+  private find6(pkt: Packet, meta: number, sport: number, dport: number): number {
+    srcW.set(pkt.v6Src)
+    dstW.set(pkt.v6Dst)
+    let dir = sport > dport ? 0 : 1
+    for (let i = 0; i < 4; i++) {
+      if (srcW[i] !== dstW[i]) {
+        dir = srcW[i] > dstW[i] ? 0 : 1
+        break
+      }
+    }
     const a = dir === 0 ? srcW : dstW
     const b = dir === 0 ? dstW : srcW
-    const p1 = dir === 0 ? pkt.sport : pkt.dport
-    const p2 = dir === 0 ? pkt.dport : pkt.sport
-    let h = mix(pkt.ipVersion * 256 + pkt.proto, (p1 << 16) | p2)
+    const ports = dir === 0 ? (sport << 16) | dport : (dport << 16) | sport
+    let h = mix(meta, ports)
     for (let i = 0; i < 4; i++) h = mix(h, a[i])
     for (let i = 0; i < 4; i++) h = mix(h, b[i])
+    this.dir = dir
     this.hash = h
+    this.meta = meta
+    this.ports = ports
     let i = h & this.mask
     for (;;) {
-      const e = this.index[i]
+      const e = this.index[2 * i]
       if (e === 0) return -1
-      const s = e - 1
-      if (
-        this.keyHash[s] === h &&
-        this.keyPort1[s] === p1 &&
-        this.keyPort2[s] === p2 &&
-        this.keyProto[s] === pkt.proto &&
-        this.keyVer[s] === pkt.ipVersion &&
-        this.sameAddrs(s, a, b)
-      )
-        return s
+      if (this.index[2 * i + 1] === h) {
+        const k = this.store.i32[(e - 1) >>> CHUNK_SHIFT]
+        const o = blockOf(e - 1)
+        if (
+          k[o + K_PORTS] === ports &&
+          k[o + K_META] === meta &&
+          k[o + K_A] === (a[0] | 0) &&
+          k[o + K_A + 1] === (a[1] | 0) &&
+          k[o + K_A + 2] === (a[2] | 0) &&
+          k[o + K_A + 3] === (a[3] | 0) &&
+          k[o + K_B] === (b[0] | 0) &&
+          k[o + K_B + 1] === (b[1] | 0) &&
+          k[o + K_B + 2] === (b[2] | 0) &&
+          k[o + K_B + 3] === (b[3] | 0)
+        )
+          return e - 1
+      }
       i = (i + 1) & this.mask
     }
   }
 
-  private sameAddrs(s: number, a: Uint32Array, b: Uint32Array): boolean {
-    const o = s * 8
-    const w = this.keyWords
-    return (
-      w[o + 3] === a[3] &&
-      w[o + 7] === b[3] &&
-      w[o] === a[0] &&
-      w[o + 1] === a[1] &&
-      w[o + 2] === a[2] &&
-      w[o + 4] === b[0] &&
-      w[o + 5] === b[1] &&
-      w[o + 6] === b[2]
-    )
-  }
-
   /**
    * Add a flow for `pkt`; call right after a find() for the same packet returned -1 (it reuses
-   * that lookup's hash and direction). Returns the slot. May grow the per-slot arrays: callers
-   * check `capacity` afterwards.
+   * that lookup's key, hash and direction). Returns the slot. May grow the per-slot arrays:
+   * callers check `capacity` afterwards.
    */
   insert(pkt: Packet): number {
     let s: number
     if (this.freeCount > 0) {
       s = this.freeSlots[--this.freeCount]
     } else {
-      if (this.slotsUsed >= this.cap) this.growSlots(this.cap * 2)
+      if (this.slotsUsed >= this.cap) this.growSlots(this.slotsUsed + 1)
       s = this.slotsUsed++
     }
-    if ((this.size + 1) * 2 > this.index.length) this.rehash(this.index.length * 2)
-    const dir = this.dir
-    const a = dir === 0 ? srcW : dstW
-    const b = dir === 0 ? dstW : srcW
-    const o = s * 8
-    for (let i = 0; i < 4; i++) {
-      this.keyWords[o + i] = a[i]
-      this.keyWords[o + 4 + i] = b[i]
+    if ((this.size + 1) * 2 > this.mask + 1) this.rehash((this.mask + 1) * 2)
+    const k = this.store.i32[s >>> CHUNK_SHIFT]
+    const o = blockOf(s)
+    k[o + K_HASH] = this.hash
+    k[o + K_META] = this.meta
+    k[o + K_PORTS] = this.ports
+    if (pkt.ipVersion === 4) {
+      const src = pkt.v4Src | 0
+      const dst = pkt.v4Dst | 0
+      const a = this.dir === 0 ? src : dst
+      const b = this.dir === 0 ? dst : src
+      for (let i = 0; i < 3; i++) k[o + K_A + i] = k[o + K_B + i] = 0
+      k[o + K_A + 3] = a
+      k[o + K_B + 3] = b
+    } else {
+      // srcW/dstW still hold this packet's words from find6().
+      const a = this.dir === 0 ? srcW : dstW
+      const b = this.dir === 0 ? dstW : srcW
+      for (let i = 0; i < 4; i++) {
+        k[o + K_A + i] = a[i] | 0
+        k[o + K_B + i] = b[i] | 0
+      }
     }
-    this.keyPort1[s] = dir === 0 ? pkt.sport : pkt.dport
-    this.keyPort2[s] = dir === 0 ? pkt.dport : pkt.sport
-    this.keyVer[s] = pkt.ipVersion
-    this.keyProto[s] = pkt.proto
-    this.keyHash[s] = this.hash
-    this.live[s] = 1
-    this.place(s)
+    k[o + K_LIVE] = 1
+    this.place(s, this.hash)
     this.size++
     return s
   }
 
   /** Remove a flow; its slot is recycled by a later insert. */
   remove(s: number): void {
-    if (!this.live[s]) return
+    if (!this.isLive(s)) return
     const m = this.mask
-    let i = this.keyHash[s] & m
-    while (this.index[i] !== s + 1) i = (i + 1) & m
+    const idx = this.index
+    let i = this.key(s, K_HASH) & m
+    while (idx[2 * i] !== s + 1) i = (i + 1) & m
     // Backward-shift deletion keeps probe chains intact without tombstones.
     let j = i
     for (;;) {
       j = (j + 1) & m
-      const e = this.index[j]
+      const e = idx[2 * j]
       if (e === 0) break
-      const home = this.keyHash[e - 1] & m
+      const h = idx[2 * j + 1]
+      const home = h & m
       // Move e into the hole at i unless its home lies cyclically in (i, j].
       if (i <= j ? home <= i || home > j : home <= i && home > j) {
-        this.index[i] = e
+        idx[2 * i] = e
+        idx[2 * i + 1] = h
         i = j
       }
     }
-    this.index[i] = 0
-    this.live[s] = 0
+    idx[2 * i] = 0
+    idx[2 * i + 1] = 0
+    this.store.i32[s >>> CHUNK_SHIFT][blockOf(s) + K_LIVE] = 0
     this.freeSlots[this.freeCount++] = s
     this.size--
   }
 
   /** IP version (4/6) and protocol of a slot's key. */
   ipVersion(s: number): number {
-    return this.keyVer[s]
+    return this.key(s, K_META) >>> 8
   }
   protocol(s: number): number {
-    return this.keyProto[s]
+    return this.key(s, K_META) & 0xff
   }
   /** Port of the flow1 (dir 0) or flow2 (dir 1) endpoint. */
   port(s: number, dir: number): number {
-    return dir === 0 ? this.keyPort1[s] : this.keyPort2[s]
+    const p = this.key(s, K_PORTS)
+    return dir === 0 ? p >>> 16 : p & 0xffff
   }
   /** Address words of an endpoint (a fresh copy; for building strings once per flow). */
   addrWords(s: number, dir: number): Uint32Array {
-    const o = s * 8 + dir * 4
-    return this.keyWords.slice(o, o + 4)
+    const o = blockOf(s) + (dir === 0 ? K_A : K_B)
+    return new Uint32Array(this.store.i32[s >>> CHUNK_SHIFT].subarray(o, o + 4))
+  }
+  /** IPv4 address of an endpoint as an unsigned number. */
+  addrV4(s: number, dir: number): number {
+    return this.key(s, (dir === 0 ? K_A : K_B) + 3) >>> 0
   }
 
   isLive(s: number): boolean {
-    return this.live[s] === 1
+    return this.key(s, K_LIVE) === 1
+  }
+
+  /** Word `w` of a slot's key. */
+  private key(s: number, w: number): number {
+    return this.store.i32[s >>> CHUNK_SHIFT][blockOf(s) + w]
   }
 
   /** Highest slot index ever handed out + 1 (iterate [0, slotLimit) and test `live`). */
@@ -204,36 +252,29 @@ export class FlowTable {
     return this.slotsUsed
   }
 
-  private place(s: number): void {
-    let i = this.keyHash[s] & this.mask
-    while (this.index[i] !== 0) i = (i + 1) & this.mask
-    this.index[i] = s + 1
+  private place(s: number, h: number): void {
+    const m = this.mask
+    let i = h & m
+    while (this.index[2 * i] !== 0) i = (i + 1) & m
+    this.index[2 * i] = s + 1
+    this.index[2 * i + 1] = h
   }
 
   private rehash(n: number): void {
     let size = 16
     while (size < n) size *= 2
-    this.index = new Int32Array(size)
+    this.index = new Int32Array(size * 2)
     this.mask = size - 1
-    for (let s = 0; s < this.slotsUsed; s++) if (this.live[s]) this.place(s)
+    for (let s = 0; s < this.slotsUsed; s++) if (this.isLive(s)) this.place(s, this.key(s, K_HASH))
   }
 
   private growSlots(n: number): void {
-    const kw = new Uint32Array(n * 8)
-    kw.set(this.keyWords)
-    this.keyWords = kw
-    this.keyPort1 = extend(this.keyPort1, new Uint16Array(n))
-    this.keyPort2 = extend(this.keyPort2, new Uint16Array(n))
-    this.keyVer = extend(this.keyVer, new Uint8Array(n))
-    this.keyProto = extend(this.keyProto, new Uint8Array(n))
-    this.keyHash = extend(this.keyHash, new Int32Array(n))
-    this.live = extend(this.live, new Uint8Array(n))
-    this.freeSlots = extend(this.freeSlots, new Int32Array(n))
-    this.cap = n
+    this.store.grow(n)
+    this.cap = this.store.capacity
+    if (this.freeSlots.length < this.cap) {
+      const f = new Int32Array(Math.max(this.cap, this.freeSlots.length * 2))
+      f.set(this.freeSlots)
+      this.freeSlots = f
+    }
   }
-}
-
-function extend<T extends Uint8Array | Uint16Array | Int32Array | Uint32Array>(old: T, bigger: T): T {
-  bigger.set(old)
-  return bigger
 }

@@ -5,10 +5,12 @@
  * dup-ACK promotion, ZWP-ACK resumption — 4.0 is followed). Everything works on raw sequence
  * numbers, first pass, file order.
  *
- * State lives in typed arrays indexed by "direction slot" = flowSlot * 2 + dir, where dir 0 is
+ * State lives in the flow's FlowStore block, both directions side by side: dir 0 is
  * Wireshark's flow1 (packets whose source address, then port, compares greater) and dir 1 flow2.
  * Nothing here allocates per frame; the unacked-segment lists share one growable node pool.
  */
+import {A_F, A_F_N, A_FIRST_RTT, A_I, A_I_N, A_MRU_SYN_NSEC, A_MRU_SYN_SEC, CHUNK_SHIFT, blockOf} from './store.js'
+import type {FlowStore} from './store.js'
 
 export const TCP_A_RETRANSMISSION = 0x0001
 export const TCP_A_LOST_PACKET = 0x0002
@@ -120,104 +122,86 @@ function ltU64(a: number, b: number): boolean {
   return a >= 0
 }
 
-/** Per direction-slot and per flow-slot analysis state, struct-of-arrays. */
+// Per direction d: 32-bit words at A_I + d * A_I_N of the flow's block, read through the Uint32 or
+// the Int32 view …
+const U_NEXTSEQ = 0
+const U_MAXSEQTOBEACKED = 1
+const U_LASTACK = 2
+/** guint32 in Wireshark: the "-1" that neutralises ACKed-unseen is 0xffffffff, which is >= 2. */
+const U_DUPACKNUM = 3
+/** Last raw window; -1 stands for Wireshark's initial G_MAXUINT32. */
+const I_WINDOW = 4
+/** -1 unknown, -2 no scaling, else the shift. */
+const I_WIN_SCALE = 5
+const I_IS_FIRST_ACK = 6
+const I_LAST_SEG_FLAGS = 7
+const U_BASE_SEQ = 8
+const I_BASE_SET = 9
+const I_SEG_HEAD = 10
+const I_SEG_COUNT = 11
+/** End of the list head's node, so the merge test below needs no pool access. */
+const I_HEAD_END = 12
+/** Oldest node and node count, so a whole list goes back to the pool in O(1). */
+const I_SEG_TAIL = 13
+const I_SEG_NODES = 14
+// … and Float64 words (offsets in f64 units) from (A_F + d * A_F_N) / 2.
+const F_NEXTSEQ_SEC = 0
+const F_NEXTSEQ_NSEC = 1
+const F_LASTACK_SEC = 2
+const F_LASTACK_NSEC = 3
+const F_LASTNONDUPACK = 4
+
+// Unacked-segment pool nodes: [end, next, count] Int32 triples.
+const N_END = 0
+const N_NEXT = 1
+/** Segments this node stands for (all with the same end). */
+const N_CNT = 2
+const N_STRIDE = 3
+
+/** TCP analysis state for both directions of each flow, in the flows' FlowStore blocks. */
 export class TcpAnalyzer {
   readonly maxUnacked: number
-  private cap = 0
-  // ---- per direction slot ----
-  private nextseq = new Uint32Array(0)
-  private nextseqSec = new Float64Array(0)
-  private nextseqNsec = new Float64Array(0)
-  private maxseqtobeacked = new Uint32Array(0)
-  private lastack = new Uint32Array(0)
-  private lastackSec = new Float64Array(0)
-  private lastackNsec = new Float64Array(0)
-  /** guint32 in Wireshark: the "-1" that neutralises ACKed-unseen is 0xffffffff, which is >= 2. */
-  private dupacknum = new Uint32Array(0)
-  private lastnondupack = new Float64Array(0)
-  /** Last raw window; -1 stands for Wireshark's initial G_MAXUINT32. */
-  private window = new Int32Array(0)
-  /** -1 unknown, -2 no scaling, else the shift. */
-  private winScale = new Int8Array(0)
-  private isFirstAck = new Uint8Array(0)
-  private lastSegFlags = new Uint16Array(0)
-  private baseSeq = new Uint32Array(0)
-  private baseSet = new Uint8Array(0)
-  private segHead = new Int32Array(0)
-  private segCount = new Int32Array(0)
-  // ---- per flow slot ----
-  private mruSynSec = new Float64Array(0)
-  private mruSynNsec = new Float64Array(0)
-  /** Initial RTT in ns (may be negative on mis-ordered captures); 0 = not known. */
-  private firstRtt = new Float64Array(0)
-  // ---- unacked-segment node pool: only the end sequence number matters to the flags ----
-  private nodeEnd = new Uint32Array(0)
-  private nodeNext = new Int32Array(0)
+  private readonly store: FlowStore
+  // ---- unacked-segment node pool: only the end sequence number matters to the flags, so equal
+  // ends pushed back to back (a DR director's in/out copies, retransmissions) share one node ----
+  private nodes: Int32Array = new Int32Array(0)
+  private nodeCap = 0
   private freeNode = -1
   private poolUsed = 0
+  /** Nodes ever handed out (the pool's high-water mark; below it, free nodes are on the list). */
+  private poolTop = 0
 
-  constructor(maxUnacked = DEFAULT_MAX_UNACKED) {
+  constructor(store: FlowStore, maxUnacked = DEFAULT_MAX_UNACKED) {
+    this.store = store
     this.maxUnacked = maxUnacked
-  }
-
-  /** Make room for flow slots [0, flowSlots). */
-  ensureCapacity(flowSlots: number): void {
-    if (flowSlots <= this.cap) return
-    let n = this.cap || 256
-    while (n < flowSlots) n *= 2
-    const d = n * 2
-    this.nextseq = grow(this.nextseq, new Uint32Array(d))
-    this.nextseqSec = grow(this.nextseqSec, new Float64Array(d))
-    this.nextseqNsec = grow(this.nextseqNsec, new Float64Array(d))
-    this.maxseqtobeacked = grow(this.maxseqtobeacked, new Uint32Array(d))
-    this.lastack = grow(this.lastack, new Uint32Array(d))
-    this.lastackSec = grow(this.lastackSec, new Float64Array(d))
-    this.lastackNsec = grow(this.lastackNsec, new Float64Array(d))
-    this.dupacknum = grow(this.dupacknum, new Uint32Array(d))
-    this.lastnondupack = grow(this.lastnondupack, new Float64Array(d))
-    this.window = grow(this.window, new Int32Array(d))
-    this.winScale = grow(this.winScale, new Int8Array(d))
-    this.isFirstAck = grow(this.isFirstAck, new Uint8Array(d))
-    this.lastSegFlags = grow(this.lastSegFlags, new Uint16Array(d))
-    this.baseSeq = grow(this.baseSeq, new Uint32Array(d))
-    this.baseSet = grow(this.baseSet, new Uint8Array(d))
-    this.segHead = grow(this.segHead, new Int32Array(d))
-    this.segCount = grow(this.segCount, new Int32Array(d))
-    this.mruSynSec = grow(this.mruSynSec, new Float64Array(n))
-    this.mruSynNsec = grow(this.mruSynNsec, new Float64Array(n))
-    this.firstRtt = grow(this.firstRtt, new Float64Array(n))
-    this.cap = n
   }
 
   /** Fresh state for a new conversation in `slot` (init_tcp_conversation_data). */
   initFlow(slot: number): void {
-    for (let d = slot * 2; d < slot * 2 + 2; d++) {
-      this.freeSegments(d)
-      this.nextseq[d] = 0
-      this.nextseqSec[d] = 0
-      this.nextseqNsec[d] = 0
-      this.maxseqtobeacked[d] = 0
-      this.lastack[d] = 0
-      this.lastackSec[d] = 0
-      this.lastackNsec[d] = 0
-      this.dupacknum[d] = 0
-      this.lastnondupack[d] = 0
-      this.window[d] = -1
-      this.winScale[d] = -1
-      this.isFirstAck[d] = 0
-      this.lastSegFlags[d] = 0
-      this.baseSeq[d] = 0
-      this.baseSet[d] = 0
+    const f64 = this.store.f64[slot >>> CHUNK_SHIFT]
+    const i32 = this.store.i32[slot >>> CHUNK_SHIFT]
+    const o = blockOf(slot)
+    for (let d = 0; d < 2; d++) {
+      const b = o + A_I + d * A_I_N
+      this.freeSegments(i32, b)
+      for (let k = 0; k < A_I_N; k++) i32[b + k] = 0
+      i32[b + I_WINDOW] = -1
+      i32[b + I_WIN_SCALE] = -1
+      i32[b + I_SEG_HEAD] = -1
     }
-    this.mruSynSec[slot] = 0
-    this.mruSynNsec[slot] = 0
-    this.firstRtt[slot] = 0
+    const f = (o + A_F) / 2
+    for (let k = 0; k < A_F_N; k++) f64[f + k] = 0 // both directions' times
+    f64[(o + A_FIRST_RTT) / 2] = 0
+    f64[(o + A_MRU_SYN_SEC) / 2] = 0
+    f64[(o + A_MRU_SYN_NSEC) / 2] = 0
   }
 
   /** Release the unacked lists of an evicted flow (the rest is overwritten by initFlow). */
   releaseFlow(slot: number): void {
-    this.freeSegments(slot * 2)
-    this.freeSegments(slot * 2 + 1)
+    const i32 = this.store.i32[slot >>> CHUNK_SHIFT]
+    const b = blockOf(slot) + A_I
+    this.freeSegments(i32, b)
+    this.freeSegments(i32, b + A_I_N)
   }
 
   /**
@@ -225,21 +209,22 @@ export class TcpAnalyzer {
    * known for this direction and the SYN's differs → a new conversation.
    */
   synStartsNewConversation(slot: number, dir: number, seq: number): boolean {
-    const f = slot * 2 + dir
-    return this.baseSet[f] === 1 && this.baseSeq[f] !== seq >>> 0
+    const b = blockOf(slot) + A_I + dir * A_I_N
+    const ch = slot >>> CHUNK_SHIFT
+    return this.store.i32[ch][b + I_BASE_SET] === 1 && this.store.u32[ch][b + U_BASE_SEQ] !== seq >>> 0
   }
 
   /** Initial RTT in ns as Wireshark computed it so far (0 = unknown). */
   initialRtt(slot: number): number {
-    return this.firstRtt[slot]
+    return this.store.f64[slot >>> CHUNK_SHIFT][(blockOf(slot) + A_FIRST_RTT) / 2]
   }
 
   /** Unacked segments currently held for one direction (for tests and memory checks). */
   unackedCount(slot: number, dir: number): number {
-    return this.segCount[slot * 2 + dir]
+    return this.store.i32[slot >>> CHUNK_SHIFT][blockOf(slot) + A_I + dir * A_I_N + I_SEG_COUNT]
   }
 
-  /** Nodes in use across all flows. */
+  /** Pool nodes in use across all flows (one node may stand for several equal-ended segments). */
   get unackedNodesInUse(): number {
     return this.poolUsed
   }
@@ -249,13 +234,25 @@ export class TcpAnalyzer {
    * when the caller just opened this conversation because of a reused-ports SYN.
    */
   analyze(slot: number, dir: number, s: SegmentInput, reused: boolean, out: TcpAnalysisResult): void {
-    const F = slot * 2 + dir
-    const R = slot * 2 + (dir ^ 1)
+    const ch = slot >>> CHUNK_SHIFT
+    const f64 = this.store.f64[ch]
+    const u32 = this.store.u32[ch]
+    const i32 = this.store.i32[ch]
+    const o = blockOf(slot)
+    const fF = (o + A_F) / 2 + dir * (A_F_N / 2)
+    const fR = (o + A_F) / 2 + (dir ^ 1) * (A_F_N / 2)
+    const F = o + A_I + dir * A_I_N
+    const R = o + A_I + (dir ^ 1) * A_I_N
+    const fRtt = (o + A_FIRST_RTT) / 2
+    const fSyn = (o + A_MRU_SYN_SEC) / 2
+    const fSynN = (o + A_MRU_SYN_NSEC) / 2
     const seq = s.seq >>> 0
     const ack = s.ack >>> 0
     const seglen = s.seglen
     const flags = s.tcpFlags
     const window = s.window
+    const sec = s.sec
+    const nsec = s.nsec
     let ta = reused ? TCP_A_REUSED_PORTS : 0
 
     out.analysed = true
@@ -263,29 +260,30 @@ export class TcpAnalyzer {
     out.dupAckFrame = 0
 
     // ---- conversation-level handling in dissect_tcp(), before the analysis ----
-    if ((flags & (SYN | ACK)) === SYN && !reused && this.baseSet[F] === 1) {
-      // Same ISN as the conversation's: restore nextseq (issue 17616); it will be a retransmission.
-      this.nextseq[F] = this.maxseqtobeacked[F]
+    if (flags & SYN) {
+      if ((flags & ACK) === 0) {
+        // Same ISN as the conversation's: restore nextseq (issue 17616); it will be a retransmission.
+        if (!reused && i32[F + I_BASE_SET] === 1) u32[F + U_NEXTSEQ] = u32[F + U_MAXSEQTOBEACKED]
+      } else if (i32[F + I_BASE_SET] === 1 && u32[F + U_BASE_SEQ] !== seq) {
+        // 4.0 flags a SYN/ACK with a new ISN but keeps the conversation (issue 16944).
+        u32[F + U_BASE_SEQ] = seq
+        ta |= TCP_A_REUSED_PORTS
+      }
     }
-    if ((flags & (SYN | ACK)) === (SYN | ACK) && this.baseSet[F] === 1 && this.baseSeq[F] !== seq) {
-      // 4.0 flags a SYN/ACK with a new ISN but keeps the conversation (issue 16944).
-      this.baseSeq[F] = seq
-      ta |= TCP_A_REUSED_PORTS
+    if (i32[F + I_BASE_SET] === 0) {
+      u32[F + U_BASE_SEQ] = flags & SYN ? seq : (seq - 1) >>> 0
+      i32[F + I_BASE_SET] = 1
     }
-    if (this.baseSet[F] === 0) {
-      this.baseSeq[F] = flags & SYN ? seq : (seq - 1) >>> 0
-      this.baseSet[F] = 1
-    }
-    if (this.baseSet[R] === 0 && flags & ACK) {
-      this.baseSeq[R] = (ack - 1) >>> 0
-      this.baseSet[R] = 1
+    if (i32[R + I_BASE_SET] === 0 && flags & ACK) {
+      u32[R + U_BASE_SEQ] = (ack - 1) >>> 0
+      i32[R + I_BASE_SET] = 1
     }
 
     // ---- tcp_analyze_sequence_number() ----
-    const fNext = this.nextseq[F]
-    const fLastack = this.lastack[F]
-    const fWin = this.window[F]
-    const rWin = this.window[R]
+    const fNext = u32[F + U_NEXTSEQ]
+    const fLastack = u32[F + U_LASTACK]
+    const fWin = i32[F + I_WINDOW]
+    const rWin = i32[R + I_WINDOW]
     const noSFR = (flags & (SYN | FIN | RST)) === 0
     const sameSeqAck = seq === fNext && ack === fLastack
 
@@ -298,57 +296,46 @@ export class TcpAnalyzer {
       if (fNext !== 0 && gtSeq(seq, fNext) && (flags & RST) === 0) ta |= TCP_A_LOST_PACKET
       if ((seglen === 0 || seglen === 1) && seq === ((fNext - 1) >>> 0) && noSFR) ta |= TCP_A_KEEP_ALIVE
       if (seglen === 0 && window !== 0 && window !== fWin && sameSeqAck && noSFR) ta |= TCP_A_WINDOW_UPDATE
-      const rScale = this.winScale[R]
+      const rScale = i32[R + I_WIN_SCALE]
       if (seglen > 0 && rScale !== -1 && noSFR) {
-        const shift = this.isFirstAck[R] ? 0 : rScale === -2 ? 0 : rScale
+        const shift = i32[R + I_IS_FIRST_ACK] ? 0 : rScale === -2 ? 0 : rScale
         const rw = rWin === -1 ? 0xffffffff : rWin
-        if (((seq + seglen) >>> 0) === ((this.lastack[R] + ((rw << shift) >>> 0)) >>> 0)) ta |= TCP_A_WINDOW_FULL
+        if (((seq + seglen) >>> 0) === ((u32[R + U_LASTACK] + ((rw << shift) >>> 0)) >>> 0)) ta |= TCP_A_WINDOW_FULL
       }
-      if (
-        seglen === 0 &&
-        window !== 0 &&
-        window === fWin &&
-        sameSeqAck &&
-        this.lastSegFlags[R] & TCP_A_KEEP_ALIVE &&
-        noSFR
-      ) {
-        ta |= TCP_A_KEEP_ALIVE_ACK
-        break finished
-      }
-      if (
-        seglen === 0 &&
-        window === 0 &&
-        window === fWin &&
-        sameSeqAck &&
-        this.lastSegFlags[R] & TCP_A_ZERO_WINDOW_PROBE &&
-        noSFR
-      ) {
-        ta |= TCP_A_ZERO_WINDOW_PROBE_ACK
-        break finished
-      }
-      if (seglen === 0 && window !== 0 && window === fWin && sameSeqAck && noSFR) {
-        // (MPTCP's tolerated duplicate ACKs are not modelled.)
-        this.dupacknum[F] = this.dupacknum[F] === 0xffffffff ? 1 : this.dupacknum[F] + 1
-        ta |= TCP_A_DUPLICATE_ACK
-        out.dupAckNum = this.dupacknum[F]
-        out.dupAckFrame = this.lastnondupack[F]
+      if (seglen === 0 && sameSeqAck && noSFR && window === fWin) {
+        if (window !== 0 && i32[R + I_LAST_SEG_FLAGS] & TCP_A_KEEP_ALIVE) {
+          ta |= TCP_A_KEEP_ALIVE_ACK
+          break finished
+        }
+        if (window === 0 && i32[R + I_LAST_SEG_FLAGS] & TCP_A_ZERO_WINDOW_PROBE) {
+          ta |= TCP_A_ZERO_WINDOW_PROBE_ACK
+          break finished
+        }
+        if (window !== 0) {
+          // (MPTCP's tolerated duplicate ACKs are not modelled.)
+          const n = u32[F + U_DUPACKNUM] === 0xffffffff ? 1 : u32[F + U_DUPACKNUM] + 1
+          u32[F + U_DUPACKNUM] = n
+          ta |= TCP_A_DUPLICATE_ACK
+          out.dupAckNum = u32[F + U_DUPACKNUM]
+          out.dupAckFrame = f64[fF + F_LASTNONDUPACK]
+        }
       }
     }
 
     // finished_fwd:
     if (ack !== fLastack) {
-      this.lastnondupack[F] = s.frame
-      this.dupacknum[F] = 0
+      f64[fF + F_LASTNONDUPACK] = s.frame
+      u32[F + U_DUPACKNUM] = 0
     }
 
-    const rMax = this.maxseqtobeacked[R]
+    const rMax = u32[R + U_MAXSEQTOBEACKED]
     if (rMax !== 0 && gtSeq(ack, rMax) && flags & ACK) {
-      if (ltSeq(rMax, this.nextseq[R])) {
-        this.maxseqtobeacked[R] = this.nextseq[R]
+      if (ltSeq(rMax, u32[R + U_NEXTSEQ])) {
+        u32[R + U_MAXSEQTOBEACKED] = u32[R + U_NEXTSEQ]
         ta |= TCP_A_ACK_LOST_PACKET
       } else {
-        if (this.dupacknum[R] === 0) ta |= TCP_A_ACK_LOST_PACKET
-        this.dupacknum[R] = 0xffffffff
+        if (u32[R + U_DUPACKNUM] === 0) ta |= TCP_A_ACK_LOST_PACKET
+        u32[R + U_DUPACKNUM] = 0xffffffff
       }
     }
 
@@ -358,142 +345,164 @@ export class TcpAnalyzer {
         let seqNotAdvanced = fNext !== 0 && ltSeq(seq, fNext)
         // Data right after a zero-window probe whose byte was not consumed.
         if (seglen > 1 && ((fNext - 1) >>> 0) === seq) seqNotAdvanced = false
-        const rLastack = this.lastack[R]
+        const rLastack = u32[R + U_LASTACK]
         if (seglen > 0 && rLastack !== 0 && leSeq((seq + seglen) >>> 0, rLastack)) {
           ta |= TCP_A_SPURIOUS_RETRANSMISSION
           break retrans
         }
+        if (!seqNotAdvanced) break retrans
         // tcp.fastrt_supersedes_ooo (default true): fast retransmission first, then out-of-order.
-        const tAck = (s.sec - this.lastackSec[R]) * 1e9 + (s.nsec - this.lastackNsec[R])
-        if (seqNotAdvanced && this.dupacknum[R] >= 2 && rLastack === seq && ltU64(tAck, 20_000_000)) {
+        const tAck = (sec - f64[fR + F_LASTACK_SEC]) * 1e9 + (nsec - f64[fR + F_LASTACK_NSEC])
+        if (u32[R + U_DUPACKNUM] >= 2 && rLastack === seq && ltU64(tAck, 20_000_000)) {
           ta |= TCP_A_FAST_RETRANSMISSION
           break retrans
         }
-        const tNext = (s.sec - this.nextseqSec[F]) * 1e9 + (s.nsec - this.nextseqNsec[F])
-        const irtt = this.firstRtt[slot]
+        const tNext = (sec - f64[fF + F_NEXTSEQ_SEC]) * 1e9 + (nsec - f64[fF + F_NEXTSEQ_NSEC])
+        const irtt = f64[fRtt]
         const thres = irtt === 0 ? 3_000_000 : irtt
         const end = (seq + seglen + (flags & (SYN | FIN) ? 1 : 0)) >>> 0
-        if (seqNotAdvanced && ltU64(tNext, thres) && fNext !== end) {
+        if (ltU64(tNext, thres) && fNext !== end) {
           ta |= TCP_A_OUT_OF_ORDER
           break retrans
         }
-        if (seqNotAdvanced) ta |= TCP_A_RETRANSMISSION
+        ta |= TCP_A_RETRANSMISSION
       }
     }
 
     // finished_checking_retransmission_type:
     let nextseq = (seq + seglen) >>> 0
-    if ((seglen > 0 || flags & (SYN | FIN)) && this.segCount[F] < this.maxUnacked) {
+    if ((seglen > 0 || flags & (SYN | FIN)) && i32[F + I_SEG_COUNT] < this.maxUnacked) {
       // Wireshark adds the SYN/FIN byte only on this path: a full list also skips it.
       if (flags & (SYN | FIN)) nextseq = (nextseq + 1) >>> 0
-      this.pushSegment(F, nextseq)
+      this.pushSegment(i32, F, nextseq | 0) // int32: a uint32 above 2^31 would be boxed as an argument
     }
     const isZwp = (ta & TCP_A_ZERO_WINDOW_PROBE) !== 0
-    if ((gtSeq(nextseq, this.nextseq[F]) || this.nextseq[F] === 0) && !isZwp) {
-      this.nextseq[F] = nextseq
-      this.nextseqSec[F] = s.sec
-      this.nextseqNsec[F] = s.nsec
+    if (!isZwp) {
+      const cur = u32[F + U_NEXTSEQ]
+      if (gtSeq(nextseq, cur) || cur === 0) {
+        u32[F + U_NEXTSEQ] = nextseq
+        f64[fF + F_NEXTSEQ_SEC] = sec
+        f64[fF + F_NEXTSEQ_NSEC] = nsec
+      }
+      const mx = u32[F + U_MAXSEQTOBEACKED]
+      if (seq === mx || mx === 0) u32[F + U_MAXSEQTOBEACKED] = u32[F + U_NEXTSEQ]
     }
-    if ((seq === this.maxseqtobeacked[F] || this.maxseqtobeacked[F] === 0) && !isZwp) {
-      this.maxseqtobeacked[F] = this.nextseq[F]
-    }
-    this.window[F] = window
-    this.lastack[F] = ack
-    this.lastackSec[F] = s.sec
-    this.lastackNsec[F] = s.nsec
-    this.lastSegFlags[F] = ta
-    this.ackSegments(R, ack)
+    i32[F + I_WINDOW] = window
+    u32[F + U_LASTACK] = ack
+    f64[fF + F_LASTACK_SEC] = sec
+    f64[fF + F_LASTACK_NSEC] = nsec
+    i32[F + I_LAST_SEG_FLAGS] = ta
+    if (i32[R + I_SEG_COUNT] !== 0) this.ackSegments(i32, R, ack | 0)
     out.flags = ta
 
     // ---- after the analysis in dissect_tcp(): SYN bookkeeping, iRTT, window scaling ----
     if (flags & SYN) {
       if ((flags & ACK) === 0) {
-        this.mruSynSec[slot] = s.sec
-        this.mruSynNsec[slot] = s.nsec
+        f64[fSyn] = sec
+        f64[fSynN] = nsec
       }
-      this.isFirstAck[F] = 1
-    }
-    if ((flags & (SYN | ACK)) === ACK) {
-      if ((this.mruSynSec[slot] !== 0 || this.mruSynNsec[slot] !== 0) && this.firstRtt[slot] === 0) {
-        this.firstRtt[slot] = (s.sec - this.mruSynSec[slot]) * 1e9 + (s.nsec - this.mruSynNsec[slot])
+      i32[F + I_IS_FIRST_ACK] = 1
+    } else if (flags & ACK) {
+      if ((f64[fSyn] !== 0 || f64[fSynN] !== 0) && f64[fRtt] === 0) {
+        f64[fRtt] = (sec - f64[fSyn]) * 1e9 + (nsec - f64[fSynN])
       }
-      this.isFirstAck[F] = 0
+      i32[F + I_IS_FIRST_ACK] = 0
     }
-    if (s.wscale >= 0) this.winScale[F] = s.wscale > 14 ? 14 : s.wscale
+    const ws = s.wscale
+    if (ws >= 0) i32[F + I_WIN_SCALE] = ws > 14 ? 14 : ws
     if (flags & SYN && s.headerComplete) {
       // verify_tcp_window_scaling()
-      if (this.winScale[F] === -1) {
-        this.winScale[F] = -2
-        this.winScale[R] = -2
-      } else if (flags & ACK && this.winScale[R] === -2) {
-        this.winScale[F] = -2
+      if (i32[F + I_WIN_SCALE] === -1) {
+        i32[F + I_WIN_SCALE] = -2
+        i32[R + I_WIN_SCALE] = -2
+      } else if (flags & ACK && i32[R + I_WIN_SCALE] === -2) {
+        i32[F + I_WIN_SCALE] = -2
       }
     }
   }
 
-  private pushSegment(d: number, end: number): void {
+  /** Push a segment end (as int32) on the list of the direction whose words start at `b` in `i32`. */
+  private pushSegment(i32: Int32Array, b: number, end: number): void {
+    const count = i32[b + I_SEG_COUNT]
+    let nodes = this.nodes
+    if (count > 0 && i32[b + I_HEAD_END] === end) {
+      // Same end as the newest entry: the ACK walk treats them alike, so one node counts both.
+      nodes[i32[b + I_SEG_HEAD] * N_STRIDE + N_CNT]++
+      i32[b + I_SEG_COUNT] = count + 1
+      return
+    }
     let n = this.freeNode
     if (n >= 0) {
-      this.freeNode = this.nodeNext[n]
+      this.freeNode = nodes[n * N_STRIDE + N_NEXT]
     } else {
-      if (this.poolUsed >= this.nodeEnd.length) {
-        const size = Math.max(1024, this.nodeEnd.length * 2)
-        this.nodeEnd = grow(this.nodeEnd, new Uint32Array(size))
-        this.nodeNext = grow(this.nodeNext, new Int32Array(size))
-      }
-      n = this.poolUsed
+      if (this.poolTop >= this.nodeCap) nodes = this.growPool()
+      n = this.poolTop++
     }
     this.poolUsed++
-    this.nodeEnd[n] = end
-    this.nodeNext[n] = this.segCount[d] > 0 ? this.segHead[d] : -1
-    this.segHead[d] = n
-    this.segCount[d]++
+    const x = n * N_STRIDE
+    nodes[x + N_END] = end
+    nodes[x + N_CNT] = 1
+    nodes[x + N_NEXT] = count > 0 ? i32[b + I_SEG_HEAD] : -1
+    if (count === 0) i32[b + I_SEG_TAIL] = n
+    i32[b + I_SEG_NODES]++
+    i32[b + I_SEG_HEAD] = n
+    i32[b + I_HEAD_END] = end
+    i32[b + I_SEG_COUNT] = count + 1
+  }
+
+  private growPool(): Int32Array {
+    this.nodeCap = Math.max(1024, this.nodeCap * 2)
+    const bigger = new Int32Array(this.nodeCap * N_STRIDE)
+    bigger.set(this.nodes)
+    this.nodes = bigger
+    return bigger
   }
 
   /**
-   * The ACK walk over the reverse list: a segment goes once the ACK reaches its end (exact match,
+   * The ACK walk (ack as int32) over the list at `b` in `i32`: a segment goes once the ACK reaches its end (exact match,
    * or past it); a partial ACK only trims its start, which the flags never look at.
    */
-  private ackSegments(d: number, ack: number): void {
-    if (this.segCount[d] === 0) return
+  private ackSegments(i32: Int32Array, b: number, ack: number): void {
+    const nodes = this.nodes
+    let count = i32[b + I_SEG_COUNT]
     let prev = -1
-    let n = this.segHead[d]
+    let n = i32[b + I_SEG_HEAD]
     while (n >= 0) {
-      const next = this.nodeNext[n]
-      if (((ack - this.nodeEnd[n]) | 0) >= 0) {
-        if (prev < 0) this.segHead[d] = next
-        else this.nodeNext[prev] = next
-        this.nodeNext[n] = this.freeNode
+      const x = n * N_STRIDE
+      const next = nodes[x + N_NEXT]
+      if (((ack - nodes[x + N_END]) | 0) >= 0) {
+        if (prev < 0) {
+          i32[b + I_SEG_HEAD] = next
+          if (next >= 0) i32[b + I_HEAD_END] = nodes[next * N_STRIDE + N_END]
+        } else {
+          nodes[prev * N_STRIDE + N_NEXT] = next
+        }
+        if (next < 0) i32[b + I_SEG_TAIL] = prev
+        nodes[x + N_NEXT] = this.freeNode
         this.freeNode = n
         this.poolUsed--
-        this.segCount[d]--
+        i32[b + I_SEG_NODES]--
+        count -= nodes[x + N_CNT]
       } else {
         prev = n
       }
       n = next
     }
-    if (this.segCount[d] === 0) this.segHead[d] = -1
+    i32[b + I_SEG_COUNT] = count
+    if (count === 0) i32[b + I_SEG_HEAD] = -1
   }
 
-  private freeSegments(d: number): void {
-    if (d >= this.segCount.length) return
-    let n = this.segCount[d] > 0 ? this.segHead[d] : -1
-    while (n >= 0) {
-      const next = this.nodeNext[n]
-      this.nodeNext[n] = this.freeNode
-      this.freeNode = n
-      this.poolUsed--
-      n = next
+  /** Hand a whole list back to the pool: splice it onto the free list at its tail. */
+  private freeSegments(i32: Int32Array, b: number): void {
+    const used = i32[b + I_SEG_COUNT] > 0 ? i32[b + I_SEG_NODES] : 0
+    if (used > 0) {
+      this.nodes[i32[b + I_SEG_TAIL] * N_STRIDE + N_NEXT] = this.freeNode
+      this.freeNode = i32[b + I_SEG_HEAD]
+      this.poolUsed -= used
     }
-    this.segCount[d] = 0
-    this.segHead[d] = -1
+    i32[b + I_SEG_COUNT] = 0
+    i32[b + I_SEG_NODES] = 0
+    i32[b + I_SEG_HEAD] = -1
+    i32[b + I_SEG_TAIL] = -1
   }
-}
-
-function grow<T extends Uint8Array | Int8Array | Uint16Array | Int32Array | Uint32Array | Float64Array>(
-  old: T,
-  bigger: T,
-): T {
-  bigger.set(old)
-  return bigger
 }

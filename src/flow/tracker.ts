@@ -3,12 +3,42 @@
  * creates the flow (TCP and UDP), updates counters, runs the Wireshark TCP analysis and the
  * Zeek-style history, and leaves the frame's analysis in `result` (one reusable object). Idle
  * flows are evicted to a callback with their summary, so memory follows concurrency.
+ *
+ * All per-flow state (key, counters, analysis, history) sits in one FlowStore block per flow: with
+ * tens of thousands of live flows, each frame's cost is mostly cache misses, one per separate
+ * place it touches. Strings (addresses, history) are built only when a summary is asked for.
  */
 import type {CaptureRecord} from '../capture/record.js'
 import {ipv4ToString, ipv6ToString} from '../decode/format.js'
 import {IPPROTO_TCP, IPPROTO_UDP, Stop} from '../decode/packet.js'
 import type {Packet} from '../decode/packet.js'
 import {ConnHistory} from './history.js'
+import {
+  CHUNK_SHIFT,
+  T_C,
+  T_C_FIN,
+  T_C_FLAGS,
+  T_C_N,
+  T_C_RST,
+  T_C_SYN,
+  T_EP,
+  T_EP_N,
+  T_FIRST_FRAME,
+  T_FIRST_NSEC,
+  T_FIRST_SEC,
+  T_ID,
+  T_LAST_FRAME,
+  T_LAST_NSEC,
+  T_LAST_SEC,
+  T_LAST_SEEN,
+  T_ORIG_DIR,
+  T_PACKETS,
+  T_PAYLOAD,
+  T_REUSED_OF,
+  T_WIRE,
+  blockOf,
+} from './store.js'
+import type {FlowStore} from './store.js'
 import {FlowTable} from './table.js'
 import {
   DEFAULT_MAX_UNACKED,
@@ -84,8 +114,32 @@ export interface FlowSummary {
   reason: EvictReason | 'live'
 }
 
-/** Per-direction counters, one row per flow slot × 2 (index slot*2 + (orig ? 0 : 1)). */
 const N_FLAGS = TCP_ANALYSIS_FLAG_NAMES.length
+
+if (N_FLAGS > T_C_N - T_C_FLAGS) throw new Error('flow store: too few flag counters per endpoint')
+
+/** Column of each TCP_A_* bit (by bit position) in the per-endpoint flag counters; -1 = not counted. */
+const FLAG_COLUMN = new Int8Array(32).fill(-1)
+TCP_ANALYSIS_FLAG_NAMES.forEach(([bit], i) => {
+  FLAG_COLUMN[31 - Math.clz32(bit)] = i
+})
+
+// Float64 fields of the flow's block, in f64 units.
+const L_LAST_SEC = T_LAST_SEC / 2
+const L_LAST_NSEC = T_LAST_NSEC / 2
+const L_LAST_FRAME = T_LAST_FRAME / 2
+const L_LAST_SEEN = T_LAST_SEEN / 2
+const L_ID = T_ID / 2
+const L_ORIG_DIR = T_ORIG_DIR / 2
+const L_EP = T_EP / 2
+const L_EP_N = T_EP_N / 2
+const L_PACKETS = T_PACKETS / 2
+const L_PAYLOAD = T_PAYLOAD / 2
+const L_WIRE = T_WIRE / 2
+const L_FIRST_SEC = T_FIRST_SEC / 2
+const L_FIRST_NSEC = T_FIRST_NSEC / 2
+const L_FIRST_FRAME = T_FIRST_FRAME / 2
+const L_REUSED_OF = T_REUSED_OF / 2
 
 export class FlowTracker {
   /** Analysis of the last observed frame. */
@@ -95,10 +149,14 @@ export class FlowTracker {
   isOrig = false
 
   private readonly table = new FlowTable(1024)
+  private readonly store: FlowStore = this.table.store
   private readonly tcp: TcpAnalyzer
-  private readonly hist = new ConnHistory()
+  private readonly hist = new ConnHistory(this.store)
   private readonly idleSec: number
   private readonly idleFrames: number
+  /** Sweep spacing: capture seconds and frames (Infinity when idle eviction is off). */
+  private readonly sweepSec: number
+  private readonly sweepFrames: number
   private readonly onEvict: ((flow: FlowSummary) => void) | undefined
   private readonly seg: SegmentInput = {
     frame: 0,
@@ -113,41 +171,20 @@ export class FlowTracker {
     headerComplete: true,
   }
   private nextId = 0
-  private cap = 0
   private nowSec = -Infinity
   private lastSweepSec = -Infinity
   /** Frames observed (the packet clock for idleness). */
   private frameCount = 0
   private lastSweepFrame = 0
 
-  // per flow slot
-  private id = new Float64Array(0)
-  private origDir = new Uint8Array(0)
-  private firstSec = new Float64Array(0)
-  private firstNsec = new Float64Array(0)
-  private lastSec = new Float64Array(0)
-  private lastNsec = new Float64Array(0)
-  private firstFrame = new Float64Array(0)
-  private lastFrame = new Float64Array(0)
-  private reusedOf = new Float64Array(0)
-  private lastSeen = new Float64Array(0)
-  // per endpoint (slot*2 + (orig ? 0 : 1))
-  private packets = new Float64Array(0)
-  private payload = new Float64Array(0)
-  private wire = new Float64Array(0)
-  private syns = new Uint32Array(0)
-  private fins = new Uint32Array(0)
-  private rsts = new Uint32Array(0)
-  private flagCounts = new Uint32Array(0)
-  private addrs: string[] = []
-
   constructor(opts: FlowTrackerOptions = {}) {
     const idle = opts.idleTimeoutSec ?? 300
     this.idleSec = idle > 0 ? idle : 0
     this.idleFrames = Math.max(0, opts.idleMinFrames ?? 10_000)
+    this.sweepSec = this.idleSec > 0 ? this.idleSec / 8 : Infinity
+    this.sweepFrames = this.idleSec > 0 ? this.idleFrames / 8 : Infinity
     this.onEvict = opts.onEvict
-    this.tcp = new TcpAnalyzer(opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED)
-    this.ensureCapacity()
+    this.tcp = new TcpAnalyzer(this.store, opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED)
   }
 
   /** Number of flows currently held. */
@@ -155,7 +192,7 @@ export class FlowTracker {
     return this.table.size
   }
 
-  /** Unacked-segment nodes currently held across all flows (memory check). */
+  /** Unacked-segment pool nodes currently held across all flows (memory check). */
   get unackedSegments(): number {
     return this.tcp.unackedNodesInUse
   }
@@ -168,17 +205,21 @@ export class FlowTracker {
    */
   observe(rec: CaptureRecord, pkt: Packet): number {
     const res = this.result
-    res.clear()
+    res.analysed = false
+    res.flags = 0
+    res.dupAckNum = 0
+    res.dupAckFrame = 0
     this.slot = -1
     if (pkt.ipVersion === 0 || pkt.fragment) return -1
     const proto = pkt.proto
+    const stop = pkt.stop
     let tcpUsable = false
     if (proto === IPPROTO_TCP) {
       // tcpHdrLen is set once the fixed header was read; a cut inside the options still counts.
-      if (pkt.tcpHdrLen < 20 || (pkt.stop !== Stop.Ok && pkt.stop !== Stop.Truncated)) return -1
+      if (pkt.tcpHdrLen < 20 || (stop !== Stop.Ok && stop !== Stop.Truncated)) return -1
       tcpUsable = true
     } else if (proto === IPPROTO_UDP) {
-      if (pkt.stop !== Stop.Ok) return -1
+      if (stop !== Stop.Ok) return -1
     } else {
       return -1
     }
@@ -186,49 +227,59 @@ export class FlowTracker {
     const sec = rec.tsSec
     const nsec = rec.tsNsec
     if (sec > this.nowSec) this.nowSec = sec
-    this.frameCount++
+    const frames = ++this.frameCount
+    const sinceSweep = frames - this.lastSweepFrame
     if (
-      this.idleSec > 0 &&
-      this.nowSec - this.lastSweepSec >= this.idleSec / 8 &&
-      this.frameCount - this.lastSweepFrame >= this.idleFrames / 8 &&
+      sinceSweep >= this.sweepFrames &&
+      this.nowSec - this.lastSweepSec >= this.sweepSec &&
       // Amortised: a sweep visits every flow, so wait at least a quarter as many frames.
-      this.frameCount - this.lastSweepFrame >= this.table.size / 4
+      sinceSweep >= this.table.size / 4
     )
       this.sweep()
 
-    let slot = this.table.find(pkt)
-    const dir = this.table.dir
+    const table = this.table
+    let slot = table.find(pkt)
     const flags = tcpUsable ? pkt.tcpFlags : 0
     let reused = false
-    if (slot >= 0 && tcpUsable && (flags & (SYN | ACK)) === SYN && this.tcp.synStartsNewConversation(slot, dir, pkt.seq)) {
-      const oldId = this.id[slot]
+    if (slot < 0) {
+      slot = this.create(pkt, rec, flags)
+    } else if ((flags & (SYN | ACK)) === SYN && tcpUsable && this.tcp.synStartsNewConversation(slot, table.dir, pkt.seq)) {
+      const oldId = this.store.f64[slot >>> CHUNK_SHIFT][blockOf(slot) / 2 + L_ID]
       this.evict(slot, 'reused-ports')
-      this.table.find(pkt) // insert() reuses this lookup's hash and direction
+      table.find(pkt) // insert() reuses this lookup's hash and direction
       reused = true
       slot = this.create(pkt, rec, flags)
-      this.reusedOf[slot] = oldId
-    } else if (slot < 0) {
-      slot = this.create(pkt, rec, flags)
+      this.store.f64[slot >>> CHUNK_SHIFT][blockOf(slot) / 2 + L_REUSED_OF] = oldId
     }
-    const isOrig = this.origDir[slot] === this.table.dir
+    const ch = slot >>> CHUNK_SHIFT
+    const f64 = this.store.f64[ch]
+    const u32 = this.store.u32[ch]
+    const b = blockOf(slot)
+    const fo = b / 2
+    const dir = table.dir
+    const isOrig = f64[fo + L_ORIG_DIR] === dir
+    const role = isOrig ? 0 : 1
     this.slot = slot
     this.isOrig = isOrig
-    const e = slot * 2 + (isOrig ? 0 : 1)
+    const ep = fo + L_EP + role * L_EP_N
 
-    this.lastSec[slot] = sec
-    this.lastNsec[slot] = nsec
-    this.lastFrame[slot] = rec.frame
-    this.lastSeen[slot] = this.frameCount
-    this.packets[e]++
-    this.wire[e] += rec.origlen
+    f64[fo + L_LAST_SEC] = sec
+    f64[fo + L_LAST_NSEC] = nsec
+    f64[fo + L_LAST_FRAME] = rec.frame
+    f64[fo + L_LAST_SEEN] = frames
+    f64[ep + L_PACKETS]++
+    f64[ep + L_WIRE] += rec.origlen
 
     if (!tcpUsable) {
-      this.payload[e] += pkt.payloadLen
-      return this.id[slot]
+      f64[ep + L_PAYLOAD] += pkt.payloadLen
+      return f64[fo + L_ID]
     }
-    if (flags & SYN) this.syns[e]++
-    if (flags & FIN) this.fins[e]++
-    if (flags & RST) this.rsts[e]++
+    const c = b + T_C + role * T_C_N
+    if (flags & (SYN | FIN | RST)) {
+      if (flags & SYN) u32[c + T_C_SYN]++
+      if (flags & FIN) u32[c + T_C_FIN]++
+      if (flags & RST) u32[c + T_C_RST]++
+    }
 
     // Wireshark's seglen: what the IP header reports, bounded by the frame's reported length.
     const reportedEnd = rec.offset + rec.origlen - rec.fcsLen
@@ -237,7 +288,7 @@ export class FlowTracker {
     if (avail < ipLen) ipLen = avail
     const seglen = ipLen - pkt.ipHdrLen - pkt.tcpHdrLen
     if (seglen >= 0) {
-      this.payload[e] += seglen
+      f64[ep + L_PAYLOAD] += seglen
       const s = this.seg
       s.frame = rec.frame
       s.sec = sec
@@ -248,22 +299,24 @@ export class FlowTracker {
       s.tcpFlags = flags
       s.window = pkt.window
       s.wscale = pkt.wscale
-      s.headerComplete = pkt.stop === Stop.Ok
-      this.tcp.analyze(slot, this.table.dir, s, reused, res)
+      s.headerComplete = stop === Stop.Ok
+      this.tcp.analyze(slot, dir, s, reused, res)
       let f = tsharkFlags(res.flags)
-      const base = e * N_FLAGS
-      for (let i = 0; f !== 0 && i < N_FLAGS; i++) {
-        const bit = TCP_ANALYSIS_FLAG_NAMES[i][0]
-        if (f & bit) {
-          this.flagCounts[base + i]++
-          f &= ~bit
+      if (f !== 0) {
+        const base = c + T_C_FLAGS
+        while (f !== 0) {
+          const low = f & -f
+          const col = FLAG_COLUMN[31 - Math.clz32(low)]
+          if (col >= 0) u32[base + col]++
+          f ^= low
         }
       }
     } else if (reused) {
       res.flags = TCP_A_REUSED_PORTS
     }
-    this.hist.observeTcp(slot, isOrig, pkt.seq, flags, pkt.window, seglen > 0 ? seglen : 0)
-    return this.id[slot]
+    // seq as int32: a uint32 above 2^31 would be boxed (allocated) as an argument.
+    this.hist.observeTcp(slot, isOrig, pkt.seq | 0, flags, pkt.window, seglen > 0 ? seglen : 0)
+    return f64[fo + L_ID]
   }
 
   /** Summaries of the flows currently in the table (allocates; call at the end or for reports). */
@@ -287,7 +340,9 @@ export class FlowTracker {
     const limit = this.nowSec - this.idleSec
     const frameLimit = this.frameCount - this.idleFrames
     for (let s = 0; s < this.table.slotLimit; s++) {
-      if (this.table.isLive(s) && this.lastSec[s] < limit && this.lastSeen[s] <= frameLimit) this.evict(s, 'idle')
+      const o = blockOf(s) / 2
+      const f64 = this.store.f64[s >>> CHUNK_SHIFT]
+      if (f64[o + L_LAST_SEC] < limit && f64[o + L_LAST_SEEN] <= frameLimit && this.table.isLive(s)) this.evict(s, 'idle')
     }
   }
 
@@ -298,117 +353,89 @@ export class FlowTracker {
   }
 
   private create(pkt: Packet, rec: CaptureRecord, flags: number): number {
-    const slot = this.table.insert(pkt)
-    this.ensureCapacity()
+    const slot = this.table.insert(pkt) // may grow the store: views are read after it
     // Zeek's originator: the first sender, unless its first packet answers a SYN (SYN/ACK).
     const flipped = pkt.proto === IPPROTO_TCP && (flags & (SYN | ACK)) === (SYN | ACK)
-    this.origDir[slot] = flipped ? this.table.dir ^ 1 : this.table.dir
-    this.id[slot] = this.nextId++
-    this.firstSec[slot] = rec.tsSec
-    this.firstNsec[slot] = rec.tsNsec
-    this.firstFrame[slot] = rec.frame
-    this.reusedOf[slot] = -1
-    // Endpoint strings are built once per flow, here.
-    const od = this.origDir[slot]
-    for (let role = 0; role < 2; role++) {
-      const d = role === 0 ? od : od ^ 1
-      const w = this.table.addrWords(slot, d)
-      this.addrs[slot * 2 + role] = pkt.ipVersion === 4 ? ipv4ToString(w[3]) : ipv6ToString(w)
-    }
-    for (let e = slot * 2; e < slot * 2 + 2; e++) {
-      this.packets[e] = 0
-      this.payload[e] = 0
-      this.wire[e] = 0
-      this.syns[e] = 0
-      this.fins[e] = 0
-      this.rsts[e] = 0
-      this.flagCounts.fill(0, e * N_FLAGS, (e + 1) * N_FLAGS)
-    }
+    const f64 = this.store.f64[slot >>> CHUNK_SHIFT]
+    const u32 = this.store.u32[slot >>> CHUNK_SHIFT]
+    const o = blockOf(slot) / 2
+    f64[o + L_ORIG_DIR] = flipped ? this.table.dir ^ 1 : this.table.dir
+    f64[o + L_ID] = this.nextId++
+    for (let k = L_EP; k < L_EP + 2 * L_EP_N; k++) f64[o + k] = 0
+    f64[o + L_FIRST_SEC] = rec.tsSec
+    f64[o + L_FIRST_NSEC] = rec.tsNsec
+    f64[o + L_FIRST_FRAME] = rec.frame
+    f64[o + L_REUSED_OF] = -1
+    const c = blockOf(slot) + T_C
+    for (let k = 0; k < 2 * T_C_N; k++) u32[c + k] = 0
     this.tcp.initFlow(slot)
     this.hist.initFlow(slot, flipped)
     return slot
   }
 
-  private ensureCapacity(): void {
-    const n = this.table.capacity
-    if (n <= this.cap) return
-    this.tcp.ensureCapacity(n)
-    this.hist.ensureCapacity(n)
-    this.id = widen(this.id, new Float64Array(n))
-    this.origDir = widen(this.origDir, new Uint8Array(n))
-    this.firstSec = widen(this.firstSec, new Float64Array(n))
-    this.firstNsec = widen(this.firstNsec, new Float64Array(n))
-    this.lastSec = widen(this.lastSec, new Float64Array(n))
-    this.lastNsec = widen(this.lastNsec, new Float64Array(n))
-    this.firstFrame = widen(this.firstFrame, new Float64Array(n))
-    this.lastFrame = widen(this.lastFrame, new Float64Array(n))
-    this.reusedOf = widen(this.reusedOf, new Float64Array(n))
-    this.lastSeen = widen(this.lastSeen, new Float64Array(n))
-    this.packets = widen(this.packets, new Float64Array(n * 2))
-    this.payload = widen(this.payload, new Float64Array(n * 2))
-    this.wire = widen(this.wire, new Float64Array(n * 2))
-    this.syns = widen(this.syns, new Uint32Array(n * 2))
-    this.fins = widen(this.fins, new Uint32Array(n * 2))
-    this.rsts = widen(this.rsts, new Uint32Array(n * 2))
-    this.flagCounts = widen(this.flagCounts, new Uint32Array(n * 2 * N_FLAGS))
-    this.cap = n
-  }
-
   private summary(slot: number, reason: EvictReason | 'live'): FlowSummary {
-    const od = this.origDir[slot]
+    const f64 = this.store.f64[slot >>> CHUNK_SHIFT]
+    const o = blockOf(slot) / 2
+    const od = f64[o + L_ORIG_DIR]
     const isTcp = this.table.protocol(slot) === IPPROTO_TCP
     const irtt = isTcp ? this.tcp.initialRtt(slot) : 0
+    const reusedOf = f64[o + L_REUSED_OF]
     return {
-      id: this.id[slot],
+      id: f64[o + L_ID],
       protocol: isTcp ? 'tcp' : 'udp',
       ipVersion: this.table.ipVersion(slot),
       orig: this.endpoint(slot, od, 0),
       resp: this.endpoint(slot, od ^ 1, 1),
-      firstSec: this.firstSec[slot],
-      firstNsec: this.firstNsec[slot],
-      lastSec: this.lastSec[slot],
-      lastNsec: this.lastNsec[slot],
-      firstFrame: this.firstFrame[slot],
-      lastFrame: this.lastFrame[slot],
+      firstSec: f64[o + L_FIRST_SEC],
+      firstNsec: f64[o + L_FIRST_NSEC],
+      lastSec: f64[o + L_LAST_SEC],
+      lastNsec: f64[o + L_LAST_NSEC],
+      firstFrame: f64[o + L_FIRST_FRAME],
+      lastFrame: f64[o + L_LAST_FRAME],
       history: isTcp ? this.hist.history(slot) : '',
       state: isTcp ? this.hist.connState(slot) : this.udpState(slot),
       initialRttNs: irtt === 0 ? null : irtt,
-      reusedPortsOf: this.reusedOf[slot] >= 0 ? this.reusedOf[slot] : null,
+      reusedPortsOf: reusedOf >= 0 ? reusedOf : null,
       reason,
     }
   }
 
   /** Zeek's conn_state for UDP: traffic seen from one or both sides. */
   private udpState(slot: number): string {
-    const o = this.packets[slot * 2] > 0
-    const r = this.packets[slot * 2 + 1] > 0
-    if (o) return r ? 'SF' : 'S0'
-    return r ? 'SHR' : 'OTH'
+    const f64 = this.store.f64[slot >>> CHUNK_SHIFT]
+    const o = blockOf(slot) / 2 + L_EP
+    const orig = f64[o + L_PACKETS] > 0
+    const resp = f64[o + L_EP_N + L_PACKETS] > 0
+    if (orig) return resp ? 'SF' : 'S0'
+    return resp ? 'SHR' : 'OTH'
   }
 
   private endpoint(slot: number, dir: number, role: number): EndpointSummary {
     // role: 0 = originator, 1 = responder; dir: the same endpoint in Wireshark's flow1/flow2 terms.
-    const e = slot * 2 + role
+    const f64 = this.store.f64[slot >>> CHUNK_SHIFT]
+    const u32 = this.store.u32[slot >>> CHUNK_SHIFT]
+    const c = blockOf(slot) + T_C + role * T_C_N
     const analysis: Record<string, number> = {}
     for (let i = 0; i < N_FLAGS; i++) {
-      const c = this.flagCounts[e * N_FLAGS + i]
-      if (c > 0) analysis[TCP_ANALYSIS_FLAG_NAMES[i][1]] = c
+      const n = u32[c + T_C_FLAGS + i]
+      if (n > 0) analysis[TCP_ANALYSIS_FLAG_NAMES[i][1]] = n
     }
+    const ep = blockOf(slot) / 2 + L_EP + role * L_EP_N
+    // The address string is built here, once per flow summary, never per packet.
+    const addr =
+      this.table.ipVersion(slot) === 4
+        ? ipv4ToString(this.table.addrV4(slot, dir))
+        : ipv6ToString(this.table.addrWords(slot, dir))
     return {
-      addr: this.addrs[e],
+      addr,
       port: this.table.port(slot, dir),
-      packets: this.packets[e],
-      payloadBytes: this.payload[e],
-      wireBytes: this.wire[e],
-      syn: this.syns[e],
-      fin: this.fins[e],
-      rst: this.rsts[e],
+      packets: f64[ep + L_PACKETS],
+      payloadBytes: f64[ep + L_PAYLOAD],
+      wireBytes: f64[ep + L_WIRE],
+      syn: u32[c + T_C_SYN],
+      fin: u32[c + T_C_FIN],
+      rst: u32[c + T_C_RST],
       analysis,
     }
   }
-}
-
-function widen<T extends Uint8Array | Uint32Array | Float64Array>(old: T, bigger: T): T {
-  bigger.set(old)
-  return bigger
 }

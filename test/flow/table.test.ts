@@ -72,6 +72,42 @@ describe('FlowTable', () => {
     )
   })
 
+  it('keeps every key, both directions, across slot growth and rehashing (IPv4 and IPv6)', () => {
+    const t = new FlowTable(16)
+    const p = new Packet()
+    const N = 5000 // several times the store's first allocation
+    const keys: Key[] = []
+    for (let i = 0; i < N; i++) {
+      // Distinct 4-tuples; the high bits and ports ≥ 32768 exercise the unsigned handling.
+      keys.push({v6: i % 3 === 0, proto: i % 2 ? 6 : 17, src: (0xc0000000 + i * 7919) >>> 0, dst: 0xfffffff0, sport: 30000 + (i % 35000), dport: 443})
+    }
+    const slots = keys.map((k) => {
+      expect(t.find(load(p, k))).toBe(-1)
+      return t.insert(p)
+    })
+    expect(new Set(slots).size).toBe(N)
+    expect(t.size).toBe(N)
+    for (let i = 0; i < N; i++) {
+      const k = keys[i]
+      const rev = {...k, src: k.dst, dst: k.src, sport: k.dport, dport: k.sport}
+      expect(t.find(load(p, rev))).toBe(slots[i])
+      // dst (0xfffffff0) is the greater address: the destination is flow1.
+      expect(t.dir).toBe(0)
+      expect(t.ipVersion(slots[i])).toBe(k.v6 ? 6 : 4)
+      expect(t.protocol(slots[i])).toBe(k.proto)
+      expect(t.port(slots[i], 0)).toBe(k.dport)
+      expect(t.port(slots[i], 1)).toBe(k.sport)
+      if (k.v6) expect([...t.addrWords(slots[i], 1)]).toEqual([0x20010db8, 0, 0, k.src])
+      else expect(t.addrV4(slots[i], 1)).toBe(k.src)
+    }
+    for (let i = 0; i < N; i += 2) t.remove(slots[i])
+    expect(t.size).toBe(N / 2)
+    for (let i = 0; i < N; i++) expect(t.find(load(p, keys[i]))).toBe(i % 2 ? slots[i] : -1)
+    // Freed slots are reused before new ones, latest freed first.
+    expect(t.find(load(p, keys[0]))).toBe(-1)
+    expect(t.insert(p)).toBe(slots[N - 2])
+  })
+
   it("assigns Wireshark's direction: greater source address (then port) is flow1", () => {
     const t = new FlowTable()
     const p = new Packet()

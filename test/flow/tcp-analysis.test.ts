@@ -294,6 +294,29 @@ describe('TCP analysis: which frames are analysed', () => {
     expect(r.flags).toBe(TCP_A_RETRANSMISSION)
   })
 
+  it('counts twin copies (a DR director sees each client segment twice) as two segments against the bound', () => {
+    const d = new Driver({maxUnackedSegments: 50})
+    handshake(d)
+    let seq = 1001
+    for (let i = 0; i < 40; i++) {
+      d.tcp({from: 'c', seq, ack: 5001, len: 10, t: 10 + i})
+      // The forwarded copy: same segment, flagged as Wireshark does.
+      expect(d.tcp({from: 'c', seq, ack: 5001, len: 10, t: 10.01 + i}).flags).toBe(TCP_A_RETRANSMISSION)
+      seq += 10
+    }
+    // 25 segments × 2 copies fill the list; equal ends share a pool node, so 25 nodes are held.
+    expect(d.tracker.unackedSegments).toBe(25)
+    // An ACK of the first 10 segments frees their 20 entries, leaving room for 20 more entries.
+    d.tcp({from: 's', seq: 5001, ack: 1101, t: 100})
+    expect(d.tracker.unackedSegments).toBe(15)
+    for (let i = 0; i < 15; i++) d.tcp({from: 'c', seq: seq + i * 10, ack: 5001, len: 10, t: 200 + i})
+    // 30 of the old entries + 15 new ones: below the bound, all pushed.
+    expect(d.tracker.unackedSegments).toBe(30)
+    // Evicting the flow hands every node back.
+    d.tracker.flush()
+    expect(d.tracker.unackedSegments).toBe(0)
+  })
+
   it('bounds the unacked-segment list per direction and frees it on ACK', () => {
     const d = new Driver({maxUnackedSegments: 50})
     handshake(d)
