@@ -33,11 +33,30 @@ export function rescheduleFindings(inc: Incident, failovers: Failover[]): Findin
       byClient.set(key, list)
     }
   }
-  // Consecutive connections of the same client: gap and whether they stayed on one server.
+  // Consecutive connections of the same client: gap and whether they stayed on one server — sorted by gap
+  // with running counts, so "how did reconnections quicker than g behave?" is a binary search.
   const pairs: {gap: number; same: boolean}[] = []
   for (const list of byClient.values()) {
     list.sort((a, b) => a.epoch - b.epoch)
     for (let i = 1; i < list.length; i++) pairs.push({gap: list[i].epoch - list[i - 1].epoch, same: list[i].rs === list[i - 1].rs})
+  }
+  pairs.sort((a, b) => a.gap - b.gap)
+  const sameBefore = new Float64Array(pairs.length + 1)
+  const longestSameBefore = new Float64Array(pairs.length + 1)
+  for (let i = 0; i < pairs.length; i++) {
+    sameBefore[i + 1] = sameBefore[i] + (pairs[i].same ? 1 : 0)
+    longestSameBefore[i + 1] = pairs[i].same ? pairs[i].gap : longestSameBefore[i]
+  }
+  /** Pairs with a gap strictly below g: how many, how many stayed, the longest that stayed. */
+  const quicker = (g: number): {n: number; same: number; longest: number} => {
+    let lo = 0
+    let hi = pairs.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (pairs[mid].gap < g) lo = mid + 1
+      else hi = mid
+    }
+    return {n: lo, same: sameBefore[lo], longest: longestSameBefore[lo]}
   }
   const p = inc.timeouts.persistence
   const out: Finding[] = []
@@ -69,20 +88,20 @@ export function rescheduleFindings(inc: Incident, failovers: Failover[]): Findin
         } else continue
       } else {
         // No configured persistence: infer it from how quick reconnections behave.
-        const quick = pairs.filter((x) => x.gap < gap)
-        if (quick.length === 0 || quick.filter((x) => x.same).length / quick.length < STICKY) continue
+        const quick = quicker(gap)
+        if (quick.n === 0 || quick.same / quick.n < STICKY) continue
         const streak = i >= 2 && list[i - 2].rs === prev.rs
-        const longest = Math.max(...quick.filter((x) => x.same).map((x) => x.gap))
+        const longest = quick.longest
         if (moved) {
           cause = 'failover-unsynced'
           confidence = 'low'
           recommendation = FAILOVER_FIX
         } else {
           cause = 'persistence-expired'
-          confidence = streak && quick.length >= 3 ? 'medium' : 'low'
+          confidence = streak && quick.n >= 3 ? 'medium' : 'low'
           recommendation = persistenceFix(gap, null)
           timeline.push(
-            `clients' reconnections within ${humanDuration(longest)} stayed on their server (${quick.filter((x) => x.same).length}/${quick.length}): the service is persistent, with a template lifetime between ${humanDuration(longest)} and ${humanDuration(gap)}`,
+            `clients' reconnections within ${humanDuration(longest)} stayed on their server (${quick.same}/${quick.n}): the service is persistent, with a template lifetime between ${humanDuration(longest)} and ${humanDuration(gap)}`,
           )
         }
       }

@@ -147,6 +147,10 @@ export class CaptureLedger {
   private rtxCount = new Int32Array(0)
   private stalled = new Uint8Array(0)
   private isDb = new Uint8Array(0)
+  /** Bit 1: client FIN seen, bit 2: server FIN seen, bit 4: RST seen. */
+  private closing = new Uint8Array(0)
+  /** Protocol trackers of finished connections, for the next flows (the table keeps closed flows for a while). */
+  private readonly spareApps: AppStream[] = []
   /** Packet objects only for retransmission runs (rare): the evidence of a stall. */
   private rtx: (ClientPacket[] | null)[] = []
   private lastSyn: (ConnectionStart | null)[] = []
@@ -196,6 +200,7 @@ export class CaptureLedger {
     }
     if (fromClient) this.noteClientPacket(slot, rec, pkt, genuineFlags)
     if (pkt.tcpFlags & TCP_RST) this.noteReset(slot, rec, pkt, fromClient)
+    if (pkt.tcpFlags & (TCP_FIN | TCP_RST)) this.noteClosing(slot, pkt.tcpFlags, fromClient)
   }
 
   /** Grow the per-slot arrays to hold `slot` (slots are recycled by the flow table, so this follows concurrency). */
@@ -218,6 +223,7 @@ export class CaptureLedger {
     this.rtxCount = grow(this.rtxCount, (k) => new Int32Array(k))
     this.stalled = grow(this.stalled, (k) => new Uint8Array(k))
     this.isDb = grow(this.isDb, (k) => new Uint8Array(k))
+    this.closing = grow(this.closing, (k) => new Uint8Array(k))
     for (const arr of [this.names, this.rtx, this.lastSyn, this.app] as unknown[][]) {
       while (arr.length < n) arr.push(null)
     }
@@ -253,10 +259,11 @@ export class CaptureLedger {
     const db = MYSQL_PORTS.includes(servicePort) || POSTGRES_PORTS.includes(servicePort)
     // One tracker per flow slot, reset when the slot takes a new flow: allocation follows concurrency.
     this.isDb[slot] = db ? 1 : 0
+    this.closing[slot] = 0
     if (db) {
-      const existing = this.app[slot]
+      const existing = this.app[slot] ?? this.spareApps.pop() ?? null
       if (existing) existing.reset(servicePort)
-      else this.app[slot] = new AppStream(servicePort)
+      this.app[slot] = existing ?? new AppStream(servicePort)
     }
   }
 
@@ -344,6 +351,21 @@ export class CaptureLedger {
       syn.syn.forwarded = true
       syn.realServer = pairRs < 0 ? null : this.macs.name(pairRs)
       syn.director = pairDirector < 0 ? null : this.macs.name(pairDirector)
+    }
+  }
+
+  /**
+   * A connection closed both ways or reset needs no protocol tracking any more: its tracker goes back to the
+   * pool at once, so memory follows open connections even while the flow table still holds closed ones.
+   */
+  private noteClosing(slot: number, flags: number, fromClient: boolean): void {
+    const c = this.closing[slot] | (flags & TCP_RST ? 4 : fromClient ? 1 : 2)
+    this.closing[slot] = c
+    const app = this.app[slot]
+    if (this.isDb[slot] === 1 && app && (c & 4 || c === 3)) {
+      this.isDb[slot] = 0
+      this.app[slot] = null
+      this.spareApps.push(app)
     }
   }
 
