@@ -1,16 +1,15 @@
 /** Small address helpers for template keys and config parsing (strings only at flow/config level). */
+import {ipv4ToString, ipv6ToString, parseIPv4, parseIPv6} from '../decode/format.js'
 
 export function parseIpv4(s: string): number | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s.trim())
-  if (!m) return undefined
-  const o = [m[1], m[2], m[3], m[4]].map(Number)
-  if (o.some((x) => x > 255)) return undefined
-  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0
+  try {
+    return parseIPv4(s.trim())
+  } catch {
+    return undefined
+  }
 }
 
-export function formatIpv4(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
-}
+export const formatIpv4 = ipv4ToString
 
 /** "0A000005" (as /proc prints, host order of ntohl) → "10.0.0.5". */
 export function hexToIpv4(hex: string): string | undefined {
@@ -30,48 +29,22 @@ export function ipv4Mask(mask: string | number): number | undefined {
 
 /** Expand an IPv6 address to eight 16-bit groups; undefined when malformed. */
 export function parseIpv6(s: string): number[] | undefined {
-  const text = s.trim().replace(/^\[|\]$/g, '')
-  if (!text.includes(':')) return undefined
-  const halves = text.split('::')
-  if (halves.length > 2) return undefined
-  const part = (p: string): number[] | undefined => {
-    if (p === '') return []
-    const out: number[] = []
-    for (const g of p.split(':')) {
-      if (!/^[0-9A-Fa-f]{1,4}$/.test(g)) return undefined
-      out.push(Number.parseInt(g, 16))
-    }
-    return out
+  let w: Uint32Array
+  try {
+    w = parseIPv6(s.trim().replace(/^\[|\]$/g, ''))
+  } catch {
+    return undefined
   }
-  const a = part(halves[0])
-  const b = halves.length === 2 ? part(halves[1]) : []
-  if (!a || !b) return undefined
-  if (halves.length === 1) return a.length === 8 ? a : undefined
-  const fill = 8 - a.length - b.length
-  if (fill < 1) return undefined
-  return [...a, ...new Array<number>(fill).fill(0), ...b]
+  const g: number[] = []
+  for (const x of w) g.push(x >>> 16, x & 0xffff)
+  return g
 }
 
+/** Eight 16-bit groups as RFC 5952 text, so keys read like ipvsadm's output. */
 export function formatIpv6(g: readonly number[]): string {
-  // Compress the longest run of zero groups (RFC 5952) so keys read like ipvsadm's output.
-  let best = -1
-  let bestLen = 0
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && g[j] === 0) j++
-    if (j - i > bestLen && j - i > 1) {
-      best = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  const hex = g.map((x) => x.toString(16))
-  if (best < 0) return hex.join(':')
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
+  const w = new Uint32Array(4)
+  for (let i = 0; i < 4; i++) w[i] = ((g[2 * i] << 16) | g[2 * i + 1]) >>> 0
+  return ipv6ToString(w)
 }
 
 /**
