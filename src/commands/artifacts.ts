@@ -6,17 +6,14 @@ import {expandInputs} from '../cli/inputs.js'
 import {decodeCapture} from '../decode/stream.js'
 import {EXIT, LvscopeError} from '../util/errors.js'
 import {escapeTerminal} from '../util/escape.js'
+import type {Role} from '../report/report.js'
 import {ArtifactScanner, headlineFlags, type ArtifactSummary, type FlagCounts} from '../vantage/artifacts.js'
+import {captureRoles} from '../vantage/correlate/index.js'
 
 function total(c: FlagCounts): number {
   let n = 0
   for (const k in c) n += c[k]
   return n
-}
-
-/** A single-capture role guess; the cross-capture correlation refines it. */
-function roleOf(s: ArtifactSummary): 'director' | 'unknown' {
-  return s.drCopies > 0 ? 'director' : 'unknown'
 }
 
 export function verdict(s: ArtifactSummary): string {
@@ -29,10 +26,11 @@ export function verdict(s: ArtifactSummary): string {
   return `${art} of ${shown} Wireshark flags (${pct} %) are capture artifacts (${what}); ${real} are genuine, including ${s.genuineRetransmissions} retransmission(s).`
 }
 
-export function artifactsJson(file: string, s: ArtifactSummary) {
+export function artifactsJson(file: string, s: ArtifactSummary, role: {role: Role; reason: string}) {
   return {
     file,
-    role: roleOf(s),
+    role: role.role,
+    roleReason: role.reason,
     frames: s.frames,
     drCopies: s.drCopies,
     spanDuplicates: s.spanDuplicates,
@@ -64,14 +62,18 @@ export default class Artifacts extends LvscopeCommand {
     const {argv, flags} = await this.parse(Artifacts)
     const out: ReturnType<typeof artifactsJson>[] = []
     let failed = 0
-    for (const file of expandInputs(argv as string[])) {
+    const files = expandInputs(argv as string[])
+    // Roles from the captures' first frames, judged together (a real server is recognised by the VIP that the
+    // director capture beside it reveals); a capture that cannot be read is judged later, by the scan.
+    const roles = await captureRoles(files.map((file) => ({file}))).catch(() => null)
+    for (const [i, file] of files.entries()) {
       const scanner = new ArtifactScanner()
       try {
         const {summary} = await decodeCapture(file, (rec, pkt) => {
           scanner.observe(rec, pkt)
         })
         for (const w of summary.warnings) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
-        out.push(artifactsJson(file, scanner.summary()))
+        out.push(artifactsJson(file, scanner.summary(), roles?.[i] ?? {role: 'unknown', reason: 'not judged'}))
       } catch (err) {
         if (!(err instanceof LvscopeError)) throw err
         this.logToStderr(`lvscope: ${err.message}`)
@@ -85,7 +87,7 @@ export default class Artifacts extends LvscopeCommand {
 }
 
 function render(r: ReturnType<typeof artifactsJson>): string {
-  const lines = [`${escapeTerminal(r.file)} — ${r.role}, ${r.frames} frames`, r.verdict]
+  const lines = [`${escapeTerminal(r.file)} — ${r.role} (${escapeTerminal(r.roleReason)}), ${r.frames} frames`, r.verdict]
   const topo = r.topology
   if (r.drCopies > 0) {
     lines.push(

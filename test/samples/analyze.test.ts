@@ -52,6 +52,7 @@ describe('analyze reproduces every sample', () => {
         const a = art.find((x) => x.file === `samples/${name}/${file}`)
         expect({file, copies: a?.drCopies, role: a?.role}).toEqual({file, copies, role: 'director'})
       }
+      for (const c of exp.captures) expect(art.find((x) => x.file === `samples/${name}/${c.file}`)?.role, c.file).toBe(c.role)
       expect(report.artifacts.genuineRetransmissions).toBe(exp.genuineRetransmissions)
 
       const got = report.findings.map((f) => ({kind: f.kind, flow: f.flow, sender: f.sender, cause: f.cause, epoch: f.epoch}))

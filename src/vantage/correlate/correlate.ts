@@ -44,14 +44,8 @@ interface Profile {
   rules: PointRules
 }
 
-export async function correlate(inputs: CorrelateInput[], opts: CorrelateOptions = {}): Promise<CorrelationResult> {
-  if (inputs.length === 0) throw new LvscopeError('usage', 'correlate: no captures given')
-  const prefixFrames = opts.prefixFrames ?? DEFAULTS.prefixFrames
-  const maxTransit = opts.maxTransitSeconds ?? DEFAULTS.maxTransitSeconds
-  const n = inputs.length
-  const signal = opts.signal
-
-  // ---- 1. services
+/** Steps 1-2 of correlation, on the first `prefixFrames` of each capture: services, time base, roles. */
+async function prefixPlacement(inputs: CorrelateInput[], prefixFrames: number, signal?: AbortSignal) {
   const as: PassA[] = []
   for (const inp of inputs) {
     signal?.throwIfAborted()
@@ -61,17 +55,33 @@ export async function correlate(inputs: CorrelateInput[], opts: CorrelateOptions
   let baseSec = Infinity
   for (const a of as) if (a.firstSec < baseSec) baseSec = a.firstSec
   if (!Number.isFinite(baseSec)) baseSec = 0
-
-  // ---- 2. roles and prefix events
   const bs: PassB[] = []
-  for (let c = 0; c < n; c++) {
+  for (let c = 0; c < inputs.length; c++) {
     signal?.throwIfAborted()
     bs.push(await passB(inputs[c].file, prefixFrames, services, as[c], baseSec, prefixFrames))
   }
   const decided = inputs.map((inp, c) => {
-    if (inp.role !== undefined) return {role: inp.role, reason: 'given', macs: macsForRole(inp.role, bs[c].evidence)}
+    const role = inp.role
+    if (role !== undefined) return {role, reason: 'given', macs: macsForRole(role, bs[c].evidence)}
     return inferRole(bs[c].evidence)
   })
+  return {services, baseSec, bs, decided}
+}
+
+/** Roles only (what `artifacts` reports), judged on the first frames of each capture together. */
+export async function captureRoles(inputs: CorrelateInput[], prefixFrames = DEFAULTS.prefixFrames): Promise<{role: Role; reason: string}[]> {
+  const {decided} = await prefixPlacement(inputs, prefixFrames)
+  return decided.map((d) => ({role: d.role, reason: d.reason}))
+}
+
+export async function correlate(inputs: CorrelateInput[], opts: CorrelateOptions = {}): Promise<CorrelationResult> {
+  if (inputs.length === 0) throw new LvscopeError('usage', 'correlate: no captures given')
+  const prefixFrames = opts.prefixFrames ?? DEFAULTS.prefixFrames
+  const maxTransit = opts.maxTransitSeconds ?? DEFAULTS.maxTransitSeconds
+  const n = inputs.length
+  const signal = opts.signal
+
+  const {services, baseSec, bs, decided} = await prefixPlacement(inputs, prefixFrames, signal)
   const wantReplies = decided.some((d) => d.role === 'client')
   const profiles: Profile[] = decided.map((d, c) => ({
     file: inputs[c].file,

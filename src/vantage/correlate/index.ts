@@ -10,7 +10,7 @@
  *   r.notable       packets not delivered, each with file, frame, reference-clock epoch and every sighting
  *   r.answers       for each query: found, fate, sightings (file, frame, point, epoch)
  */
-export {correlate} from './correlate.js'
+export {captureRoles, correlate} from './correlate.js'
 export {inferRole, RoleEvidence} from './roles.js'
 export type {RoleDecision} from './roles.js'
 export {EnvelopeEstimator, solveClocks, toReference} from './clock.js'
