@@ -4,30 +4,18 @@ import {Args, Flags} from '@oclif/core'
 
 import {LvscopeCommand} from '../cli/base.js'
 import {expandInputs} from '../cli/inputs.js'
-import {diagnose, type Incident} from '../diagnose/index.js'
+import {parsePlacement, placementFlags} from '../cli/placement-flags.js'
+import {diagnoseIncident, type Incident} from '../diagnose/index.js'
 import {parseConfig} from '../ipvs/config/index.js'
-import type {GapObservation} from '../ipvs/bounds.js'
 import {kernelTraits} from '../ipvs/kernel.js'
 import {resolveTimeouts} from '../ipvs/timeouts.js'
 import {buildReport} from '../report/build.js'
-import type {Role} from '../report/report.js'
 import {renderTerminal} from '../report/terminal.js'
-import {LvscopeError, UsageError} from '../util/errors.js'
+import {LvscopeError} from '../util/errors.js'
 import {escapeTerminal} from '../util/escape.js'
 import {correlate} from '../vantage/correlate/index.js'
 import {scanCaptures, type CaptureScan} from '../vantage/scan.js'
 import {buildTopology} from '../vantage/topology.js'
-
-function parseOffsets(list: string[] | undefined): Map<string, number> {
-  const m = new Map<string, number>()
-  for (const item of list ?? []) {
-    const i = item.lastIndexOf('=')
-    const v = Number(item.slice(i + 1))
-    if (i <= 0 || !Number.isFinite(v)) throw new UsageError(`--clock-offset wants FILE=SECONDS, got "${item}"`)
-    m.set(item.slice(0, i), v)
-  }
-  return m
-}
 
 export default class Analyze extends LvscopeCommand {
   static override description =
@@ -50,20 +38,13 @@ export default class Analyze extends LvscopeCommand {
     config: Flags.string({description: 'ipvsadm -Ln/-Lnc/--timeout/-S output, /proc/net/ip_vs*, or keepalived.conf (repeatable; recognised by content)', multiple: true}),
     'keepalived-version': Flags.string({description: 'keepalived version (decides whether lvs_timeouts apply without lvs_sync_daemon)'}),
     kernel: Flags.string({description: 'director kernel version, e.g. 5.4 or 6.1 (expire_nodest_conn behaves differently before 5.9)', default: '6.1'}),
-    director: Flags.string({description: 'this capture is a director\'s (repeatable)', multiple: true}),
-    'real-server': Flags.string({description: 'this capture is a real server\'s (repeatable)', multiple: true}),
-    client: Flags.string({description: 'this capture is the client\'s (repeatable)', multiple: true}),
-    'clock-offset': Flags.string({description: 'FILE=SECONDS: capture time minus reference time (overrides the estimate)', multiple: true}),
+    ...placementFlags,
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Analyze)
-    const roles = new Map<string, Role>()
-    for (const f of flags.director ?? []) roles.set(f, 'director')
-    for (const f of flags['real-server'] ?? []) roles.set(f, 'real-server')
-    for (const f of flags.client ?? []) roles.set(f, 'client')
+    const {roles, offsets} = parsePlacement(flags)
     const files = expandInputs([...new Set([...(argv as string[]), ...roles.keys()])])
-    const offsets = parseOffsets(flags['clock-offset'])
     const configs = (flags.config ?? []).map((f) => {
       let text: string
       try {
@@ -89,23 +70,11 @@ export default class Analyze extends LvscopeCommand {
     const captures = scans.map((scan, i) => ({scan, role: placed[i]?.role ?? 'unknown', offset: placed[i]?.clockOffsetSeconds ?? 0}))
     const topology = buildTopology(captures)
     const timeoutFlags = {timeouts: flags.timeouts, persistence: flags.persistence, persistenceMask: flags['persistence-mask']}
-    let timeouts = resolveTimeouts({flags: timeoutFlags, configs, keepalivedVersion: flags['keepalived-version']})
+    const timeouts = resolveTimeouts({flags: timeoutFlags, configs, keepalivedVersion: flags['keepalived-version']})
     const inc: Incident = {captures, topology, timeouts, persistenceKnown: timeouts.persistence !== null, kernel: kernelTraits(flags.kernel)}
-    let diag = diagnose(inc)
-    // What the captures prove about the real timeout: survived silences and idle-expiry kills bound it.
-    const observations: GapObservation[] = []
-    for (const c of captures) {
-      const s = c.scan.ledger.longestSurvived
-      if (s) observations.push({gap: s.gap, state: 'ES', survived: true, where: `${c.scan.file}:${s.next.ref.frame}`})
-    }
-    for (const k of diag.killedGaps) observations.push({gap: k.gap, state: k.fin ? 'FW' : 'ES', survived: false, where: k.where})
-    if (observations.length > 0) {
-      timeouts = resolveTimeouts({flags: timeoutFlags, configs, keepalivedVersion: flags['keepalived-version'], observations})
-      if (timeouts.tcp !== inc.timeouts.tcp || timeouts.tcpfin !== inc.timeouts.tcpfin) {
-        inc.timeouts = timeouts
-        diag = diagnose(inc)
-      } else inc.timeouts = timeouts
-    }
+    const diag = diagnoseIncident(inc, (observations) =>
+      resolveTimeouts({flags: timeoutFlags, configs, keepalivedVersion: flags['keepalived-version'], observations}),
+    )
     const report = buildReport(
       inc,
       diag,

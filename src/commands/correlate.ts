@@ -3,8 +3,7 @@ import Table from 'cli-table3'
 
 import {LvscopeCommand} from '../cli/base.js'
 import {expandInputs} from '../cli/inputs.js'
-import type {Role} from '../report/report.js'
-import {UsageError} from '../util/errors.js'
+import {parsePlacement, placementFlags} from '../cli/placement-flags.js'
 import {escapeTerminal} from '../util/escape.js'
 import {correlate} from '../vantage/correlate/index.js'
 
@@ -18,25 +17,12 @@ export default class Correlate extends LvscopeCommand {
   }
   static override flags = {
     json: Flags.boolean({description: 'print the correlation as JSON'}),
-    director: Flags.string({description: "this capture is a director's (repeatable)", multiple: true}),
-    'real-server': Flags.string({description: "this capture is a real server's (repeatable)", multiple: true}),
-    client: Flags.string({description: "this capture is the client's (repeatable)", multiple: true}),
-    'clock-offset': Flags.string({description: 'FILE=SECONDS: capture time minus reference time (overrides the estimate)', multiple: true}),
+    ...placementFlags,
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Correlate)
-    const roles = new Map<string, Role>()
-    for (const f of flags.director ?? []) roles.set(f, 'director')
-    for (const f of flags['real-server'] ?? []) roles.set(f, 'real-server')
-    for (const f of flags.client ?? []) roles.set(f, 'client')
-    const offsets = new Map<string, number>()
-    for (const item of flags['clock-offset'] ?? []) {
-      const i = item.lastIndexOf('=')
-      const v = Number(item.slice(i + 1))
-      if (i <= 0 || !Number.isFinite(v)) throw new UsageError(`--clock-offset wants FILE=SECONDS, got "${item}"`)
-      offsets.set(item.slice(0, i), v)
-    }
+    const {roles, offsets} = parsePlacement(flags)
     const files = expandInputs([...new Set([...(argv as string[]), ...roles.keys()])])
     const r = await correlate(files.map((file) => ({file, role: roles.get(file), clockOffsetSeconds: offsets.get(file)})))
     if (flags.json) {

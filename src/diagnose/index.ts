@@ -1,3 +1,5 @@
+import type {GapObservation} from '../ipvs/bounds.js'
+import type {EffectiveTimeouts} from '../ipvs/timeouts.js'
 import type {Finding} from '../report/report.js'
 import {failoverFindings, findFailovers} from './failovers.js'
 import type {Incident} from './incident.js'
@@ -31,4 +33,22 @@ export function diagnose(inc: Incident): Diagnosis {
       fin: r.finding.cause === 'ipvs-fin-timeout',
     }))
   return {findings, killedGaps}
+}
+
+/**
+ * Diagnose, then let what the captures prove about the real timeouts — the longest silence an entry survived,
+ * the silences that ended in an idle-expiry reset — refine them (`retime`), and diagnose again if they changed.
+ */
+export function diagnoseIncident(inc: Incident, retime: (observations: GapObservation[]) => EffectiveTimeouts): Diagnosis {
+  const first = diagnose(inc)
+  const observations: GapObservation[] = []
+  for (const c of inc.captures) {
+    const s = c.scan.ledger.longestSurvived
+    if (s) observations.push({gap: s.gap, state: 'ES', survived: true, where: `${c.scan.file}:${s.next.ref.frame}`})
+  }
+  for (const k of first.killedGaps) observations.push({gap: k.gap, state: k.fin ? 'FW' : 'ES', survived: false, where: k.where})
+  if (observations.length === 0) return first
+  const before = inc.timeouts
+  inc.timeouts = retime(observations)
+  return inc.timeouts.tcp === before.tcp && inc.timeouts.tcpfin === before.tcpfin ? first : diagnose(inc)
 }
