@@ -7,7 +7,7 @@ import {decodeCapture} from '../decode/stream.js'
 import {EXIT, LvscopeError} from '../util/errors.js'
 import {escapeTerminal} from '../util/escape.js'
 import type {Role} from '../report/report.js'
-import {ArtifactScanner, headlineFlags, type ArtifactSummary, type FlagCounts} from '../vantage/artifacts.js'
+import {ArtifactScanner, headlineFlags, withCleanViewRetry, type ArtifactSummary, type FlagCounts} from '../vantage/artifacts.js'
 import {captureRoles} from '../vantage/correlate/index.js'
 
 function total(c: FlagCounts): number {
@@ -67,10 +67,13 @@ export default class Artifacts extends LvscopeCommand {
     // director capture beside it reveals); a capture that cannot be read is judged later, by the scan.
     const roles = await captureRoles(files.map((file) => ({file}))).catch(() => null)
     for (const [i, file] of files.entries()) {
-      const scanner = new ArtifactScanner()
       try {
-        const {summary} = await decodeCapture(file, (rec, pkt) => {
-          scanner.observe(rec, pkt)
+        const {summary, scanner} = await withCleanViewRetry(async (mirror) => {
+          const sc = new ArtifactScanner(1, mirror)
+          const r = await decodeCapture(file, (rec, pkt) => {
+            sc.observe(rec, pkt)
+          })
+          return {summary: r.summary, scanner: sc}
         })
         for (const w of summary.warnings) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
         out.push(artifactsJson(file, scanner.summary(), roles?.[i] ?? {role: 'unknown', reason: 'not judged'}))

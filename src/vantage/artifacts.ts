@@ -55,6 +55,26 @@ function addBits(counts: FlagCounts, bits: number): void {
  * (what the user sees) and on the frames left after removing the director's forwarded copies and mirror
  * duplicates (what is real). The difference, frame by frame, is the artifact; the second view is genuine.
  */
+/** Thrown by a mirroring scanner at the first copy or duplicate: scan again with both views. */
+export class NeedsCleanView extends Error {
+  constructor() {
+    super('the capture has copies: both Wireshark views are needed')
+  }
+}
+
+/**
+ * Most captures either have copies from their first frames (a director) or none at all: run `scan` with the
+ * cheap single view first, and again with both views if a copy turns up.
+ */
+export async function withCleanViewRetry<T>(scan: (mirror: boolean) => Promise<T>): Promise<T> {
+  try {
+    return await scan(true)
+  } catch (err) {
+    if (!(err instanceof NeedsCleanView)) throw err
+    return scan(false)
+  }
+}
+
 /** The little a later stage needs of each flow once it is over. */
 export interface FlowRecord {
   id: number
@@ -119,7 +139,15 @@ export class ArtifactScanner {
   /** Genuine Wireshark flags (tshark-expanded) of the last frame; 0 for copies and duplicates. */
   lastGenuine = 0
 
-  constructor(windowSeconds = 1) {
+  /**
+   * `mirror`: until the first copy or duplicate the copy-free view equals the full one, so it is not computed
+   * twice; when one turns up the scanner throws `NeedsCleanView` and the caller starts over with mirror off.
+   * Real-server and client captures, which have no copies, so cost one Wireshark analysis instead of two.
+   */
+  constructor(
+    windowSeconds = 1,
+    private readonly mirror = false,
+  ) {
     this.pairer = new DrPairer(windowSeconds)
   }
 
@@ -131,6 +159,7 @@ export class ArtifactScanner {
     if (pkt.ipVersion === 0) return FrameClass.Original
     this.ipFrames++
     const cls = pkt.stop === Stop.Ok || pkt.stop === Stop.Truncated ? this.pairer.observeRecord(rec, pkt) : FrameClass.Original
+    if (cls !== FrameClass.Original && this.mirror) throw new NeedsCleanView()
     this.lastClass = cls
     if (cls === FrameClass.DrCopy) this.notePair(pkt)
 
@@ -145,8 +174,11 @@ export class ArtifactScanner {
       addBits(this.byClass[cls === FrameClass.DrCopy ? 'dr-copy' : 'span-duplicate'], seen)
       return cls
     }
-    this.clean.observe(rec, pkt)
-    const real = this.clean.result.analysed ? tsharkFlags(this.clean.result.flags) : 0
+    let real = seen
+    if (!this.mirror) {
+      this.clean.observe(rec, pkt)
+      real = this.clean.result.analysed ? tsharkFlags(this.clean.result.flags) : 0
+    }
     this.lastGenuine = real
     if (oversize) {
       addBits(this.byClass.offload, seen)
