@@ -149,6 +149,7 @@ export class CaptureLedger {
   private isDb = new Uint8Array(0)
   /** Bit 1: client FIN seen, bit 2: server FIN seen, bit 4: RST seen. */
   private closing = new Uint8Array(0)
+  private serverPackets = new Float64Array(0)
   /** Protocol trackers of finished connections, for the next flows (the table keeps closed flows for a while). */
   private readonly spareApps: AppStream[] = []
   /** Packet objects only for retransmission runs (rare): the evidence of a stall. */
@@ -199,6 +200,7 @@ export class CaptureLedger {
       if (pkt.payloadCaptured > 0) app.segment(dir, pkt.data, pkt.payloadOff, pkt.payloadCaptured, pkt.seq, rec.frame, rec.tsSec + rec.tsNsec / 1e9)
     }
     if (fromClient) this.noteClientPacket(slot, rec, pkt, genuineFlags)
+    else this.serverPackets[slot]++
     if (pkt.tcpFlags & TCP_RST) this.noteReset(slot, rec, pkt, fromClient)
     if (pkt.tcpFlags & (TCP_FIN | TCP_RST)) this.noteClosing(slot, pkt.tcpFlags, fromClient)
   }
@@ -224,6 +226,7 @@ export class CaptureLedger {
     this.stalled = grow(this.stalled, (k) => new Uint8Array(k))
     this.isDb = grow(this.isDb, (k) => new Uint8Array(k))
     this.closing = grow(this.closing, (k) => new Uint8Array(k))
+    this.serverPackets = grow(this.serverPackets, (k) => new Float64Array(k))
     for (const arr of [this.names, this.rtx, this.lastSyn, this.app] as unknown[][]) {
       while (arr.length < n) arr.push(null)
     }
@@ -260,6 +263,7 @@ export class CaptureLedger {
     // One tracker per flow slot, reset when the slot takes a new flow: allocation follows concurrency.
     this.isDb[slot] = db ? 1 : 0
     this.closing[slot] = 0
+    this.serverPackets[slot] = 0
     if (db) {
       const existing = this.app[slot] ?? this.spareApps.pop() ?? null
       if (existing) existing.reset(servicePort)
@@ -362,7 +366,9 @@ export class CaptureLedger {
     const c = this.closing[slot] | (flags & TCP_RST ? 4 : fromClient ? 1 : 2)
     this.closing[slot] = c
     const app = this.app[slot]
-    if (this.isDb[slot] === 1 && app && (c & 4 || c === 3)) {
+    // A DR director never sees the server's side: there the client's FIN is the end.
+    const oneSided = this.serverPackets[slot] === 0
+    if (this.isDb[slot] === 1 && app && (c & 4 || c === 3 || (c === 1 && oneSided))) {
       this.isDb[slot] = 0
       this.app[slot] = null
       this.spareApps.push(app)
