@@ -310,7 +310,7 @@ export function resetFindings(inc: Incident, failovers: Failover[]): ResetFindin
         sender,
         cause,
         confidence,
-        summary: `${sender === 'unknown' ? 'RST' : `RST from the ${sender}`} to ${r.dst} (${cause})`,
+        summary: `${sender === 'unknown' ? 'RST' : `RST from the ${sender.replace('-', ' ')}`} to ${r.dst} (${cause})`,
         evidence: [...seenIn, ...extra],
         timeline,
         realServerView: view?.text ?? null,
