@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 
+import {buildPcap, PcapngBuilder} from '../helpers/capture-writer.js'
 import {REPO_ROOT, hasTshark, runCli, tshark} from '../helpers/cli.js'
 
 import {CORPUS_FILES as CORPUS} from '../helpers/shared.js'
@@ -105,5 +106,40 @@ describe('lvscope info on every lab sample agrees with tshark', () => {
       expect(times[0].slice(0, first.length), j.file).toBe(first)
       expect(times[times.length - 1].slice(0, last.length), j.file).toBe(last)
     }
+  })
+})
+
+describe('hostile lengths and unknown link types at the command line', () => {
+  const frame = new Uint8Array(60)
+  it('a first record whose caplen is beyond 256 KiB: nothing allocated, nothing useful, exit 1', () => {
+    const p = file('huge.pcap', buildPcap({}, [{sec: 1, frac: 0, data: frame, caplen: 0x7fffffff}]))
+    const r = runCli(['info', '--json', p])
+    expect(r.code).toBe(1)
+    const [j] = JSON.parse(r.stdout)
+    expect(j.packets).toBe(0)
+    expect(j.warnings[0].message).toBe(`${p}: record 1 at byte 24: caplen 2147483647 exceeds the maximum of 262144; stopped reading`)
+  })
+
+  it('an inconsistent pcapng block after a good one: the good packet, a warning with the offset, exit 0', () => {
+    const bytes = new PcapngBuilder().shb().idb({linktype: 1}).epb({iface: 0, ts: 1n, data: frame}).epb({iface: 0, ts: 2n, data: frame}, {trailer: 96}).build()
+    const p = file('mismatch.pcapng', bytes)
+    const r = runCli(['info', '--json', p])
+    expect(r.code).toBe(0)
+    const [j] = JSON.parse(r.stdout)
+    expect(j.packets).toBe(1)
+    expect(j.warnings.map((w: {offset: number; message: string}) => [w.offset, w.message])).toEqual([
+      [164, `${p}: block type 0x00000006 at byte 164: trailing length 96 != leading length 92; stopped reading`],
+    ])
+  })
+
+  it('an unknown link type is counted and skipped, not fatal', () => {
+    const p = file('lt147.pcap', buildPcap({linktype: 147}, [{sec: 1, frac: 0, data: frame}, {sec: 2, frac: 0, data: frame}]))
+    const info = runCli(['info', '--json', p])
+    expect(info.code).toBe(0)
+    expect(JSON.parse(info.stdout)[0]).toMatchObject({packets: 2, linktypes: ['LINKTYPE_147']})
+    const flows = runCli(['flows', '--json', p])
+    expect(flows.code).toBe(0)
+    expect(JSON.parse(flows.stdout).flows).toEqual([])
+    expect(flows.stderr).toContain(`${p}: 2 frame(s) of link type LINKTYPE_147 (147) not decoded (counted and skipped)`)
   })
 })
