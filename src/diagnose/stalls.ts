@@ -61,6 +61,10 @@ export function stallFindings(inc: Incident): Finding[] {
     } else {
       timeline.push('no director capture shows whether the attempts were forwarded; answers never reached the client')
     }
+    // A black hole that ended (the server came back) shows the user a hang, not an error.
+    const resumed = firstThrough < 0 ? null : attempts[firstThrough]
+    const recovered = resumed === null ? null : gapSeconds(stall.first.ref, resumed.ref)
+    const app = applicationOf(inc, ctx.client, ctx.service, ctx.app, 'blackhole')
     const epoch = round9(at.epoch)
     out.push({
       kind: 'stall',
@@ -76,7 +80,7 @@ export function stallFindings(inc: Incident): Finding[] {
       ),
       timeline,
       realServerView: null,
-      application: applicationOf(inc, ctx.client, ctx.service, ctx.app, 'blackhole'),
+      application: recovered === null ? app : app && {...app, symptom: `the ${app.protocol === 'mysql' ? 'query' : 'statement'} hung ${humanDuration(recovered)}, then completed (no error)`},
       recommendation,
     })
   }

@@ -48,7 +48,8 @@ export function renderTerminal(r: Report): string {
       const app = f.application
       if (app.lastCommand) out.push(`   last ${app.protocol} command: ${e(app.lastCommand)}`)
       if (app.serverError) out.push(`   server error: ${e(app.serverError)}`)
-      if (app.symptom) out.push(`   the user saw: ${e(app.symptom)}`)
+      // Client messages span lines (psql's does): keep them as lines, each one escaped.
+      if (app.symptom) out.push(`   the user saw: ${app.symptom.split('\n').map((l) => e(l.replace(/\t/g, '  '))).join('\n                 ')}`)
     }
     out.push('   evidence:')
     for (const ev of f.evidence) out.push(`     ${e(ev.file)} #${ev.frame} ${ev.time}  ${e(ev.what)}`)
