@@ -76,3 +76,17 @@ describe('analyze reproduces every sample', () => {
     })
   }
 })
+
+describe('each sample capture alone gets the role the lab gave it', () => {
+  for (const name of names) {
+    it(name, () => {
+      const exp = JSON.parse(readFileSync(join(SAMPLES, name, 'expected.json'), 'utf8')) as Expected
+      for (const c of exp.captures) {
+        const r = runCli(['artifacts', '--json', `samples/${name}/${c.file}`])
+        expect(r.code).toBe(0)
+        const [a] = JSON.parse(r.stdout) as {role: string; roleReason: string}[]
+        expect(a.role, `${c.file}: ${a.roleReason}`).toBe(c.role)
+      }
+    })
+  }
+})

@@ -167,7 +167,8 @@ export function decideServices(as: PassA[]): Services {
     }
   }
   for (let j = 0; j < seen.size; j++) if (inCaptures[j] >= 2) table.add(seen.versionOf(j), seen.wordsOf(j), seen.portOf(j), seen.protoOf(j))
-  if (table.size === 0) for (const a of as) addFrom(a.synDst, 2)
+  // Nothing else known (e.g. one capture alone): every SYN destination is a candidate service.
+  if (table.size === 0) for (const a of as) addFrom(a.synDst, 1)
   const vip4 = new Set<number>()
   for (let i = 0; i < table.size; i++) if (table.versionOf(i) === 4) vip4.add(table.wordsOf(i)[3])
   return {table, vip4}
