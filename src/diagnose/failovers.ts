@@ -19,17 +19,19 @@ const SAME_FRAME = 0.05
  */
 export function findFailovers(inc: Incident): Failover[] {
   const vips = new Set(inc.topology.vips)
-  const claims: {epoch: number; vip: string; mac: string; ev: EvidenceFrame}[] = []
+  const claims: {epoch: number; vip: string; mac: string; gratuitous: boolean; ev: EvidenceFrame}[] = []
   for (const cap of inc.captures) {
     for (const a of cap.scan.ledger.arps) {
       if (!vips.has(a.senderIp) || !(a.gratuitous || a.op === 2)) continue
       const epoch = refEpoch(cap, a.ref)
-      claims.push({epoch, vip: a.senderIp, mac: a.senderMac, ev: evidence(cap, a.ref, `ARP ${a.gratuitous ? 'gratuitous ' : ''}${a.op === 2 ? 'reply' : 'request'}: ${a.senderIp} is-at ${a.senderMac}`)})
+      claims.push({epoch, vip: a.senderIp, mac: a.senderMac, gratuitous: a.gratuitous, ev: evidence(cap, a.ref, `ARP ${a.gratuitous ? 'gratuitous ' : ''}${a.op === 2 ? 'reply' : 'request'}: ${a.senderIp} is-at ${a.senderMac}`)})
     }
   }
   claims.sort((a, b) => a.epoch - b.epoch)
+  // The owner before the first claim: the director seen forwarding earliest, before that claim.
+  const firstClaim = new Map<string, number>()
+  for (const c of claims) if (!firstClaim.has(c.vip)) firstClaim.set(c.vip, c.epoch)
   const owner = new Map<string, {mac: string; since: number}>()
-  // The owner before any claim: the director that forwarded first.
   for (const cap of inc.captures) {
     if (cap.role !== 'director') continue
     for (const c of cap.scan.ledger.connections) {
@@ -37,7 +39,7 @@ export function findFailovers(inc: Incident): Failover[] {
       const vip = c.service.replace(/:\d+$/, '')
       const e = refEpoch(cap, c.syn.ref)
       const cur = owner.get(vip)
-      if (!cur || e < cur.since) owner.set(vip, {mac: c.director, since: e})
+      if (e < (firstClaim.get(vip) ?? Infinity) && (!cur || e < cur.since)) owner.set(vip, {mac: c.director, since: e})
     }
   }
   const out: Failover[] = []
@@ -51,8 +53,8 @@ export function findFailovers(inc: Incident): Failover[] {
       }
       continue
     }
-    if (cur === undefined && out.length === 0 && claims[0] === c && !inc.captures.some((x) => x.role === 'director' && x.scan.artifacts.drCopies > 0)) {
-      // Without any forwarding seen, a first claim only names the owner.
+    // An ordinary ARP reply only tells who owns the VIP; a gratuitous one (or a new owner) is a move.
+    if (cur === undefined && !c.gratuitous) {
       owner.set(c.vip, {mac: c.mac, since: c.epoch})
       continue
     }
