@@ -126,6 +126,19 @@ describe('failover and re-scheduling', () => {
     expect(findings[1].confidence).toBe('high')
   })
 
+  it('the new director\'s capture alone: its gratuitous ARP is a move, and the reset for a flow it never had is unsynced', async () => {
+    const d2 = new CaptureBuilder()
+      .garp(2, HOSTS.director2.mac)
+      .client(2.5, {sport: 43100, seq: 1, flags: TCP.SYN, id: 1}, 0, HOSTS.director2)
+      .client(3, {sport: 43000, seq: 114, ack: 5100, flags: TCP.ACK | TCP.PSH, payload: Q, id: 5}, null, HOSTS.director2)
+      .directorRst(3.00005, 43000, 5100, HOSTS.director2)
+    const {findings} = diagnose(await incident([{b: d2, role: 'director'}]))
+    expect(findings.map((f) => [f.kind, f.cause, f.confidence])).toEqual([
+      ['failover', 'vip-moved', 'high'],
+      ['reset', 'failover-unsynced', 'medium'],
+    ])
+  })
+
   it('a sticky client moved to another server after a long gap → persistence-expired', async () => {
     const b = new CaptureBuilder()
     const conn = (t: number, sport: number, rs: number) => b.client(t, {sport, seq: 1, flags: TCP.SYN, id: sport}, rs)
