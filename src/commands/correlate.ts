@@ -30,10 +30,10 @@ export default class Correlate extends LvscopeCommand {
       return
     }
     const e = escapeTerminal
-    const caps = new Table({head: ['capture', 'role', 'clock offset', 'why'], style: {head: [], border: []}, colWidths: [44, 13, 38, 60], wordWrap: true, wrapOnWordBoundary: false})
+    const caps = new Table({head: ['capture', 'role', 'clock offset', 'why'], style: {head: [], border: []}, colWidths: [44, 13, 38, 60], wordWrap: true})
     for (const c of r.captures) {
       const off = c.clockSource === 'reference' ? 'reference' : `${c.clockOffsetSeconds.toFixed(6)} s ± ${(c.clockOffsetUncertainty * 1e3).toFixed(3)} ms (${c.clockSource})`
-      caps.push([e(c.file), c.role, off, e(c.roleReason)])
+      caps.push([e(c.file).replace(/(.{42})/g, '$1\n'), c.role, off, e(c.roleReason)])
     }
     this.log(caps.toString())
     const t = r.totals

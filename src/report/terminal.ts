@@ -3,14 +3,21 @@ import Table from 'cli-table3'
 import {escapeTerminal} from '../util/escape.js'
 import type {Report} from './report.js'
 
+/** Paths have no spaces to wrap at: cut them every `n` characters instead. */
+function breakEvery(s: string, n: number): string {
+  const parts: string[] = []
+  for (let i = 0; i < s.length; i += n) parts.push(s.slice(i, i + n))
+  return parts.join('\n')
+}
+
 /** The default output: verdict first, then a table of findings, then each finding's story and fix. */
 export function renderTerminal(r: Report): string {
   const e = escapeTerminal
   const out: string[] = [e(r.verdict), '']
-  const caps = new Table({head: ['capture', 'role', 'packets', 'clock offset'], style: {head: [], border: []}, colWidths: [44, 58, 9, 38], wordWrap: true, wrapOnWordBoundary: false})
+  const caps = new Table({head: ['capture', 'role', 'packets', 'clock offset'], style: {head: [], border: []}, colWidths: [44, 58, 9, 38], wordWrap: true})
   for (const c of r.captures) {
     const off = c.clockSource === 'reference' ? 'reference' : `${c.clockOffsetSeconds >= 0 ? '+' : ''}${c.clockOffsetSeconds.toFixed(6)} s ± ${(c.clockOffsetUncertainty * 1e3).toFixed(3)} ms (${c.clockSource})`
-    caps.push([e(c.file), `${c.role}${c.roleReason ? `\n${e(c.roleReason)}` : ''}`, c.packets, off])
+    caps.push([breakEvery(e(c.file), 42), `${c.role}${c.roleReason ? `\n${e(c.roleReason)}` : ''}`, c.packets, off])
   }
   out.push(caps.toString())
   const flows = r.correlation.flows
