@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import Table from 'cli-table3'
 
 import {LvscopeCommand} from '../cli/base.js'
+import {breakEvery} from '../report/terminal.js'
 import {expandInputs} from '../cli/inputs.js'
 import {parsePlacement, placementFlags} from '../cli/placement-flags.js'
 import {escapeTerminal} from '../util/escape.js'
@@ -33,7 +34,7 @@ export default class Correlate extends LvscopeCommand {
     const caps = new Table({head: ['capture', 'role', 'clock offset', 'why'], style: {head: [], border: []}, colWidths: [44, 13, 38, 60], wordWrap: true})
     for (const c of r.captures) {
       const off = c.clockSource === 'reference' ? 'reference' : `${c.clockOffsetSeconds.toFixed(6)} s ± ${(c.clockOffsetUncertainty * 1e3).toFixed(3)} ms (${c.clockSource})`
-      caps.push([e(c.file).replace(/(.{42})/g, '$1\n'), c.role, off, e(c.roleReason)])
+      caps.push([breakEvery(e(c.file), 42), c.role, off, e(c.roleReason)])
     }
     this.log(caps.toString())
     const t = r.totals

@@ -4,7 +4,7 @@ import {escapeTerminal} from '../util/escape.js'
 import type {Report} from './report.js'
 
 /** Paths have no spaces to wrap at: cut them every `n` characters instead. */
-function breakEvery(s: string, n: number): string {
+export function breakEvery(s: string, n: number): string {
   const parts: string[] = []
   for (let i = 0; i < s.length; i += n) parts.push(s.slice(i, i + n))
   return parts.join('\n')
