@@ -10,6 +10,7 @@ import {parseConfig} from '../ipvs/config/index.js'
 import {kernelTraits} from '../ipvs/kernel.js'
 import {resolveTimeouts} from '../ipvs/timeouts.js'
 import {buildReport} from '../report/build.js'
+import {renderMarkdown} from '../report/markdown.js'
 import {renderTerminal} from '../report/terminal.js'
 import {LvscopeError} from '../util/errors.js'
 import {escapeTerminal} from '../util/escape.js'
@@ -30,7 +31,7 @@ export default class Analyze extends LvscopeCommand {
     captures: Args.string({description: 'capture files of the incident (director, real servers, client), or directories of them', required: true}),
   }
   static override flags = {
-    format: Flags.string({description: 'output format', options: ['terminal', 'json'], default: 'terminal'}),
+    format: Flags.string({description: 'output format (md: Markdown for a ticket)', options: ['terminal', 'json', 'md'], default: 'terminal'}),
     json: Flags.boolean({description: 'same as --format json'}),
     timeouts: Flags.string({description: 'IPVS timeouts TCP,TCPFIN,UDP in seconds as set by ipvsadm --set (0 = unknown)'}),
     persistence: Flags.integer({description: 'persistence timeout of the service in seconds (ipvsadm -p)', min: 1}),
@@ -89,6 +90,7 @@ export default class Analyze extends LvscopeCommand {
       this.config.version,
     )
     if (flags.json || flags.format === 'json') this.printJson(report)
+    else if (flags.format === 'md') process.stdout.write(renderMarkdown(report))
     else this.log(renderTerminal(report))
   }
 }

@@ -10,6 +10,11 @@ export interface CapturePlacement {
   clockSource: ReportCapture['clockSource']
 }
 
+/** Seconds to the µs: a bound is a difference of capture times, not worth 16 digits. */
+function micro(x: number | null): number | null {
+  return x === null ? null : Math.round(x * 1e6) / 1e6
+}
+
 function timeoutsSection(t: EffectiveTimeouts): ReportTimeouts {
   const src = (k: keyof EffectiveTimeouts['source']): string => `${k}: ${t.source[k]}`
   const tcpBound = t.bounds?.tcp
@@ -19,7 +24,7 @@ function timeoutsSection(t: EffectiveTimeouts): ReportTimeouts {
     udp: t.udp,
     persistence: t.persistence,
     source: [src('tcp'), src('tcpfin'), src('udp'), ...(t.persistence === null ? [] : [src('persistence')])].join('; '),
-    bounds: {tcp: tcpBound ? {survived: tcpBound.min, killed: tcpBound.max} : null},
+    bounds: {tcp: tcpBound ? {survived: micro(tcpBound.min), killed: micro(tcpBound.max)} : null},
     contradictions: [...t.contradictions],
   }
 }
