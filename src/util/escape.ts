@@ -4,7 +4,6 @@
 
 /** Terminal-safe: control characters (incl. ESC, CR, DEL, C1) become \xNN; backslash is doubled. */
 export function escapeTerminal(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return s.replace(/[\\\u0000-\u001f\u007f-\u009f]/g, (c) =>
     c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   )
