@@ -127,7 +127,8 @@ export class ArtifactScanner {
     offload: emptyCounts(),
   }
   private readonly services = new Map<number, number>()
-  private readonly directors = new Map<number, number>()
+  /** MAC ids of the directors that forwarded copies. */
+  private readonly directors = new Set<number>()
   private genuineRetrans = 0
   private readonly retransKeys = new Set<string>()
   /** Class of the last observed frame. */
@@ -203,7 +204,7 @@ export class ArtifactScanner {
     if (n !== undefined) this.services.set(key, n + 1)
     else if (this.services.size < 256) this.services.set(key, 1)
     const d = this.pairer.pairDirectorId
-    if (d >= 0 && !this.directors.has(d)) this.directors.set(d, 1)
+    if (d >= 0) this.directors.add(d)
   }
 
   /** End of capture: hand out the flows still live. */
@@ -228,7 +229,7 @@ export class ArtifactScanner {
       services: [...this.services]
         .map(([k, copies]) => ({service: `${ipv4ToString(Math.floor(k / 65536))}:${k % 65536}`, copies}))
         .sort((a, b) => b.copies - a.copies),
-      directorMacs: [...this.directors.keys()].map((id) => p.macs.name(id)),
+      directorMacs: [...this.directors].map((id) => p.macs.name(id)),
       realServers: [...p.perRealServer]
         .filter(([k]) => k >= 0)
         .map(([k, copies]) => ({realServer: rsName(k), copies}))

@@ -5,6 +5,7 @@ import {AppStream, type AppContext, Dir, MYSQL_PORTS, POSTGRES_PORTS} from '../d
 import {TCP_A_ANY_RETRANSMISSION} from '../flow/tcp-analysis.js'
 import {FrameClass} from './dr-pairs.js'
 import type {MacRegistry} from './macs.js'
+import {grown} from '../util/columns.js'
 import {PacketRegisters} from './registers.js'
 
 /** A frame a finding can cite: capture frame number and exact capture time. */
@@ -208,25 +209,19 @@ export class CaptureLedger {
   /** Grow the per-slot arrays to hold `slot` (slots are recycled by the flow table, so this follows concurrency). */
   private ensure(slot: number): void {
     const n = Math.max(1024, (slot + 1) * 2)
-    const grow = <T extends Float64Array | Uint8Array | Int32Array>(a: T, make: (n: number) => T, fill = 0): T => {
-      const b = make(n)
-      if (fill !== 0) b.fill(fill)
-      b.set(a)
-      return b
-    }
-    this.flowId = grow(this.flowId, (k) => new Float64Array(k), -1)
-    this.clientIsOrig = grow(this.clientIsOrig, (k) => new Uint8Array(k))
-    this.count = grow(this.count, (k) => new Float64Array(k))
-    this.sinceFwd = grow(this.sinceFwd, (k) => new Float64Array(k))
-    this.rs = grow(this.rs, (k) => new Int32Array(k), -1)
-    this.dir = grow(this.dir, (k) => new Int32Array(k), -1)
-    this.longestGap = grow(this.longestGap, (k) => new Float64Array(k))
-    this.lastDstMac = grow(this.lastDstMac, (k) => new Int32Array(k), -1)
-    this.rtxCount = grow(this.rtxCount, (k) => new Int32Array(k))
-    this.stalled = grow(this.stalled, (k) => new Uint8Array(k))
-    this.isDb = grow(this.isDb, (k) => new Uint8Array(k))
-    this.closing = grow(this.closing, (k) => new Uint8Array(k))
-    this.serverPackets = grow(this.serverPackets, (k) => new Float64Array(k))
+    this.flowId = grown(this.flowId, n, -1)
+    this.clientIsOrig = grown(this.clientIsOrig, n)
+    this.count = grown(this.count, n)
+    this.sinceFwd = grown(this.sinceFwd, n)
+    this.rs = grown(this.rs, n, -1)
+    this.dir = grown(this.dir, n, -1)
+    this.longestGap = grown(this.longestGap, n)
+    this.lastDstMac = grown(this.lastDstMac, n, -1)
+    this.rtxCount = grown(this.rtxCount, n)
+    this.stalled = grown(this.stalled, n)
+    this.isDb = grown(this.isDb, n)
+    this.closing = grown(this.closing, n)
+    this.serverPackets = grown(this.serverPackets, n)
     for (const arr of [this.names, this.rtx, this.lastSyn, this.app] as unknown[][]) {
       while (arr.length < n) arr.push(null)
     }

@@ -1,5 +1,6 @@
 import type {CaptureRecord} from '../capture/record.js'
 import type {Packet} from '../decode/packet.js'
+import {grown} from '../util/columns.js'
 import type {ClientPacket} from './ledger.js'
 
 /**
@@ -24,21 +25,16 @@ export class PacketRegisters {
   ensureSlots(slots: number): void {
     const n = slots * this.perSlot
     if (n <= this.cap) return
-    const grow = <T extends Float64Array | Uint32Array | Uint8Array | Int32Array>(a: T, make: (k: number) => T): T => {
-      const b = make(n)
-      b.set(a)
-      return b
-    }
-    this.present = grow(this.present, (k) => new Uint8Array(k))
-    this.frame = grow(this.frame, (k) => new Float64Array(k))
-    this.sec = grow(this.sec, (k) => new Float64Array(k))
-    this.nsec = grow(this.nsec, (k) => new Uint32Array(k))
-    this.flags = grow(this.flags, (k) => new Uint8Array(k))
-    this.seq = grow(this.seq, (k) => new Uint32Array(k))
-    this.ack = grow(this.ack, (k) => new Uint32Array(k))
-    this.len = grow(this.len, (k) => new Int32Array(k))
-    this.ipId = grow(this.ipId, (k) => new Int32Array(k))
-    this.fwd = grow(this.fwd, (k) => new Uint8Array(k))
+    this.present = grown(this.present, n)
+    this.frame = grown(this.frame, n)
+    this.sec = grown(this.sec, n)
+    this.nsec = grown(this.nsec, n)
+    this.flags = grown(this.flags, n)
+    this.seq = grown(this.seq, n)
+    this.ack = grown(this.ack, n)
+    this.len = grown(this.len, n)
+    this.ipId = grown(this.ipId, n)
+    this.fwd = grown(this.fwd, n)
     this.cap = n
   }
 

@@ -3,45 +3,13 @@ import type {CaptureRecord} from '../../src/capture/record.js'
 import type {CaptureSummary} from '../../src/capture/reader.js'
 import {CaptureParser} from '../../src/capture/reader.js'
 
-export interface Snap {
-  frame: number
-  caplen: number
-  origlen: number
-  linktype: number
-  fcsLen: number
-  interfaceId: number
-  tsSec: number
-  tsNsec: number
-  hasTs: boolean
-  tsDigits: number
-  epbFlags: number
-  hasPacketId: boolean
-  packetIdHi: number
-  packetIdLo: number
-  fileOffset: number
-  hex: string
-}
+/** A record's numbers plus its bytes as hex: everything but the shared-buffer view. */
+export type Snap = Omit<CaptureRecord, 'data' | 'offset'> & {hex: string}
 
 /** Copy a record view into a plain value (the view is only valid inside the callback). */
 export function snap(r: CaptureRecord): Snap {
-  return {
-    frame: r.frame,
-    caplen: r.caplen,
-    origlen: r.origlen,
-    linktype: r.linktype,
-    fcsLen: r.fcsLen,
-    interfaceId: r.interfaceId,
-    tsSec: r.tsSec,
-    tsNsec: r.tsNsec,
-    hasTs: r.hasTs,
-    tsDigits: r.tsDigits,
-    epbFlags: r.epbFlags,
-    hasPacketId: r.hasPacketId,
-    packetIdHi: r.packetIdHi,
-    packetIdLo: r.packetIdLo,
-    fileOffset: r.fileOffset,
-    hex: Buffer.from(r.data.subarray(r.offset, r.offset + r.caplen)).toString('hex'),
-  }
+  const {data, offset, ...numbers} = r
+  return {...numbers, hex: Buffer.from(data.subarray(offset, offset + r.caplen)).toString('hex')}
 }
 
 export interface Parsed {
