@@ -10,6 +10,7 @@ import {decodeIPv4, decodeIPv6} from './ip.js'
 import {decodeEthernet, decodeNull, decodeRaw, decodeSll, decodeSll2} from './link.js'
 import {LINKTYPE} from './linktypes.js'
 import {
+  Dirty,
   ETHERTYPE_ARP,
   ETHERTYPE_IPV4,
   ETHERTYPE_IPV6,
@@ -120,6 +121,7 @@ export function decodeRecord(rec: CaptureRecord, pkt: Packet): Packet {
 
 /** Copy the outer IP header's identity into tunnel* before the inner header overwrites it. */
 function saveOuter(pkt: Packet): void {
+  pkt.dirty |= Dirty.Tunnel
   pkt.tunnelVersion = pkt.ipVersion
   pkt.tunnelL3Off = pkt.l3Off
   pkt.tunnelV4Src = pkt.v4Src

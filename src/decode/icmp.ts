@@ -6,7 +6,7 @@
  */
 import {u16, u32} from './bytes.js'
 import {ext, walkIPv6Ext} from './ip.js'
-import {IPPROTO_TCP, IPPROTO_UDP, Stop} from './packet.js'
+import {Dirty, IPPROTO_TCP, IPPROTO_UDP, Stop} from './packet.js'
 import type {Packet} from './packet.js'
 
 const IPPROTO_SCTP = 132
@@ -27,6 +27,7 @@ export function decodeIcmp(d: Uint8Array, off: number, end: number, l4Len: numbe
     pkt.stop = Stop.Truncated
     return false
   }
+  pkt.dirty |= Dirty.Icmp
   pkt.icmpType = d[off]
   pkt.icmpCode = d[off + 1]
   if (l4Len < 8) {

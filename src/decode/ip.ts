@@ -4,7 +4,7 @@
  * transport header, or -1 after setting `pkt.stop`.
  */
 import {u16, u32} from './bytes.js'
-import {Stop} from './packet.js'
+import {Dirty, Stop} from './packet.js'
 import type {Packet} from './packet.js'
 
 const EXT_HOP_BY_HOP = 0
@@ -45,11 +45,13 @@ export function decodeIPv4(d: Uint8Array, off: number, end: number, repEnd: numb
   pkt.ipChecksum = u16(d, off + 10)
   pkt.v4Src = u32(d, off + 12)
   pkt.v4Dst = u32(d, off + 16)
-  // Four stores each: TypedArray.fill costs more than the whole IPv4 header here.
-  const s6 = pkt.v6Src
-  const d6 = pkt.v6Dst
-  s6[0] = s6[1] = s6[2] = s6[3] = 0
-  d6[0] = d6[1] = d6[2] = d6[3] = 0
+  if (pkt.dirty & Dirty.V6) {
+    // An outer IPv6 header of a tunnel left its addresses here.
+    const s6 = pkt.v6Src
+    const d6 = pkt.v6Dst
+    s6[0] = s6[1] = s6[2] = s6[3] = 0
+    d6[0] = d6[1] = d6[2] = d6[3] = 0
+  }
   if (total < ihl) {
     pkt.stop = Stop.Malformed
     return -1
@@ -172,6 +174,7 @@ export function decodeIPv6(d: Uint8Array, off: number, end: number, repEnd: numb
   pkt.ipChecksum = 0
   pkt.v4Src = 0
   pkt.v4Dst = 0
+  pkt.dirty |= Dirty.V6
   for (let i = 0; i < 4; i++) {
     pkt.v6Src[i] = u32(d, off + 8 + 4 * i)
     pkt.v6Dst[i] = u32(d, off + 24 + 4 * i)

@@ -4,7 +4,7 @@
  * header — or -1 after setting `pkt.stop`.
  */
 import {u16, u32, u32le} from './bytes.js'
-import {ETHERTYPE_IPV4, ETHERTYPE_IPV6, Link, Stop} from './packet.js'
+import {Dirty, ETHERTYPE_IPV4, ETHERTYPE_IPV6, Link, Stop} from './packet.js'
 import type {Packet} from './packet.js'
 
 const ETHERTYPE_VLAN = 0x8100
@@ -34,6 +34,7 @@ function vlanTags(d: Uint8Array, off: number, end: number, pkt: Packet): number 
       return -1
     }
     const vid = u16(d, off) & 0x0fff
+    pkt.dirty |= Dirty.LinkExtra
     if (pkt.vlanCount === 0) pkt.vlanOuter = vid
     else if (pkt.vlanCount === 1) pkt.vlanInner = vid
     pkt.vlanCount++
@@ -67,6 +68,7 @@ export function decodeSll(d: Uint8Array, off: number, end: number, pkt: Packet):
     pkt.stop = Stop.Truncated
     return -1
   }
+  pkt.dirty |= Dirty.LinkExtra
   pkt.sllPktType = u16(d, off)
   const hatype = u16(d, off + 2)
   const halen = u16(d, off + 4)
@@ -85,6 +87,7 @@ export function decodeSll2(d: Uint8Array, off: number, end: number, pkt: Packet)
     return -1
   }
   pkt.ethertype = u16(d, off)
+  pkt.dirty |= Dirty.LinkExtra
   pkt.sllIfIndex = u32(d, off + 4) | 0
   const hatype = u16(d, off + 8)
   pkt.sllPktType = d[off + 10]

@@ -3,7 +3,7 @@
  * it, not from the captured bytes). Returns false after setting `pkt.stop`.
  */
 import {u16, u32} from './bytes.js'
-import {Stop} from './packet.js'
+import {Dirty, Stop} from './packet.js'
 import type {Packet} from './packet.js'
 
 const OPT_EOL = 0
@@ -13,6 +13,8 @@ const OPT_WSCALE = 3
 const OPT_SACK_PERM = 4
 const OPT_SACK = 5
 const OPT_TIMESTAMP = 8
+/** NOP, NOP, kind 8, length 10: RFC 7323 appendix A's layout. */
+const TS_ALIGNED = 0x0101080a
 
 export function decodeTcp(d: Uint8Array, off: number, end: number, l4Len: number, pkt: Packet): boolean {
   pkt.l4Off = off
@@ -35,9 +37,18 @@ export function decodeTcp(d: Uint8Array, off: number, end: number, l4Len: number
     pkt.stop = Stop.Malformed
     return false
   }
-  // Parse whatever options were captured, never past the header.
-  const optEnd = off + hl < end ? off + hl : end
-  parseOptions(d, off + 20, optEnd, pkt)
+  if (hl > 20) {
+    pkt.dirty |= Dirty.TcpOptions
+    // The usual Linux data segment: NOP NOP TS, read without the option walk.
+    if (hl === 32 && off + 32 <= end && u32(d, off + 20) === TS_ALIGNED) {
+      pkt.hasTimestamps = true
+      pkt.tsVal = u32(d, off + 24)
+      pkt.tsEcr = u32(d, off + 28)
+    } else {
+      // Parse whatever options were captured, never past the header.
+      parseOptions(d, off + 20, off + hl < end ? off + hl : end, pkt)
+    }
+  }
   if (off + hl > end) {
     pkt.stop = Stop.Truncated
     return false
