@@ -48,6 +48,8 @@ export const A_FIRST_RTT = 86
 /** Time of the most recent SYN (Float64 ×2), read by every ACK until the iRTT is known. */
 export const A_MRU_SYN_SEC = 88
 export const A_MRU_SYN_NSEC = 90
+/** Words of one TCP analysis region (A_I up to the end of A_MRU_SYN_NSEC). */
+export const A_WORDS = A_MRU_SYN_NSEC + 2 - A_I
 
 // ---- Zeek history (ConnHistory), per frame: 32-bit words, per endpoint role r at + r ----
 export const H_SEEN = 92
@@ -98,6 +100,11 @@ export const CHUNK_MASK = CHUNK_SLOTS - 1
 export class FlowStore {
   /** Flow slots the chunks have room for. */
   capacity = 0
+  /**
+   * Words per block: STRIDE for the flow stage's own store; a side store (a second TCP analysis
+   * view) uses a shorter block indexed by the same slots.
+   */
+  constructor(readonly stride = STRIDE) {}
   /** Views of each chunk, indexed by chunk number. */
   readonly f64: Float64Array[] = []
   readonly i32: Int32Array[] = []
@@ -107,7 +114,7 @@ export class FlowStore {
   /** Add chunks until there is room for `slots` slots. */
   grow(slots: number): void {
     while (this.capacity < slots) {
-      const buf = new ArrayBuffer(CHUNK_SLOTS * STRIDE * 4)
+      const buf = new ArrayBuffer(CHUNK_SLOTS * this.stride * 4)
       this.f64.push(new Float64Array(buf))
       this.i32.push(new Int32Array(buf))
       this.u32.push(new Uint32Array(buf))

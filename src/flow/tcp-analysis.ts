@@ -9,7 +9,7 @@
  * Wireshark's flow1 (packets whose source address, then port, compares greater) and dir 1 flow2.
  * Nothing here allocates per frame; the unacked-segment lists share one growable node pool.
  */
-import {A_F, A_F_N, A_FIRST_RTT, A_I, A_I_N, A_MRU_SYN_NSEC, A_MRU_SYN_SEC, CHUNK_SHIFT, blockOf} from './store.js'
+import {A_F, A_F_N, A_FIRST_RTT, A_I, A_I_N, A_MRU_SYN_NSEC, A_MRU_SYN_SEC, CHUNK_MASK, CHUNK_SHIFT, STRIDE} from './store.js'
 import type {FlowStore} from './store.js'
 
 export const TCP_A_RETRANSMISSION = 0x0001
@@ -171,16 +171,25 @@ export class TcpAnalyzer {
   /** Nodes ever handed out (the pool's high-water mark; below it, free nodes are on the list). */
   private poolTop = 0
 
+  /** Word offset added to the A_* layout: 0 in the flow's own block, -A_I in a side store of A_WORDS blocks. */
+  private readonly base: number
+
   constructor(store: FlowStore, maxUnacked = DEFAULT_MAX_UNACKED) {
     this.store = store
     this.maxUnacked = maxUnacked
+    this.base = store.stride === STRIDE ? 0 : -A_I
+  }
+
+  /** Word offset of the slot's block, shifted so the A_* offsets land in this analyzer's region. */
+  private blockOf(slot: number): number {
+    return (slot & CHUNK_MASK) * this.store.stride + this.base
   }
 
   /** Fresh state for a new conversation in `slot` (init_tcp_conversation_data). */
   initFlow(slot: number): void {
     const f64 = this.store.f64[slot >>> CHUNK_SHIFT]
     const i32 = this.store.i32[slot >>> CHUNK_SHIFT]
-    const o = blockOf(slot)
+    const o = this.blockOf(slot)
     for (let d = 0; d < 2; d++) {
       const b = o + A_I + d * A_I_N
       this.freeSegments(i32, b)
@@ -199,7 +208,7 @@ export class TcpAnalyzer {
   /** Release the unacked lists of an evicted flow (the rest is overwritten by initFlow). */
   releaseFlow(slot: number): void {
     const i32 = this.store.i32[slot >>> CHUNK_SHIFT]
-    const b = blockOf(slot) + A_I
+    const b = this.blockOf(slot) + A_I
     this.freeSegments(i32, b)
     this.freeSegments(i32, b + A_I_N)
   }
@@ -209,19 +218,19 @@ export class TcpAnalyzer {
    * known for this direction and the SYN's differs → a new conversation.
    */
   synStartsNewConversation(slot: number, dir: number, seq: number): boolean {
-    const b = blockOf(slot) + A_I + dir * A_I_N
+    const b = this.blockOf(slot) + A_I + dir * A_I_N
     const ch = slot >>> CHUNK_SHIFT
     return this.store.i32[ch][b + I_BASE_SET] === 1 && this.store.u32[ch][b + U_BASE_SEQ] !== seq >>> 0
   }
 
   /** Initial RTT in ns as Wireshark computed it so far (0 = unknown). */
   initialRtt(slot: number): number {
-    return this.store.f64[slot >>> CHUNK_SHIFT][(blockOf(slot) + A_FIRST_RTT) / 2]
+    return this.store.f64[slot >>> CHUNK_SHIFT][(this.blockOf(slot) + A_FIRST_RTT) / 2]
   }
 
   /** Unacked segments currently held for one direction (for tests and memory checks). */
   unackedCount(slot: number, dir: number): number {
-    return this.store.i32[slot >>> CHUNK_SHIFT][blockOf(slot) + A_I + dir * A_I_N + I_SEG_COUNT]
+    return this.store.i32[slot >>> CHUNK_SHIFT][this.blockOf(slot) + A_I + dir * A_I_N + I_SEG_COUNT]
   }
 
   /** Pool nodes in use across all flows (one node may stand for several equal-ended segments). */
@@ -238,7 +247,7 @@ export class TcpAnalyzer {
     const f64 = this.store.f64[ch]
     const u32 = this.store.u32[ch]
     const i32 = this.store.i32[ch]
-    const o = blockOf(slot)
+    const o = this.blockOf(slot)
     const fF = (o + A_F) / 2 + dir * (A_F_N / 2)
     const fR = (o + A_F) / 2 + (dir ^ 1) * (A_F_N / 2)
     const F = o + A_I + dir * A_I_N

@@ -36,9 +36,10 @@ import {
   T_PAYLOAD,
   T_REUSED_OF,
   T_WIRE,
+  A_WORDS,
+  FlowStore,
   blockOf,
 } from './store.js'
-import type {FlowStore} from './store.js'
 import {FlowTable} from './table.js'
 import {
   DEFAULT_MAX_UNACKED,
@@ -68,6 +69,12 @@ export interface FlowTrackerOptions {
   onEvict?: (flow: FlowSummary) => void
   /** Cap on unacked segments remembered per direction (Wireshark: 10000). */
   maxUnackedSegments?: number
+  /**
+   * Run a second Wireshark analysis per flow over only the frames observe() is told belong to it
+   * (`inCleanView`): what the capture would show without its duplicates. Sharing the flow lookup
+   * costs far less than a second tracker. Its per-frame output is `cleanResult`.
+   */
+  cleanView?: boolean
 }
 
 export type EvictReason = 'idle' | 'reused-ports' | 'flush'
@@ -144,6 +151,8 @@ const L_REUSED_OF = T_REUSED_OF / 2
 export class FlowTracker {
   /** Analysis of the last observed frame. */
   readonly result = new TcpAnalysisResult()
+  /** The clean view's analysis of the last observed frame (never analysed without `cleanView`). */
+  readonly cleanResult = new TcpAnalysisResult()
   /** Slot and direction of the last observed frame (valid when observe() returned ≥ 0). */
   slot = -1
   isOrig = false
@@ -151,6 +160,8 @@ export class FlowTracker {
   private readonly table = new FlowTable(1024)
   private readonly store: FlowStore = this.table.store
   private readonly tcp: TcpAnalyzer
+  private readonly cleanStore: FlowStore | null
+  private readonly cleanTcp: TcpAnalyzer | null
   private readonly hist = new ConnHistory(this.store)
   private readonly idleSec: number
   private readonly idleFrames: number
@@ -185,6 +196,8 @@ export class FlowTracker {
     this.sweepFrames = this.idleSec > 0 ? this.idleFrames / 8 : Infinity
     this.onEvict = opts.onEvict
     this.tcp = new TcpAnalyzer(this.store, opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED)
+    this.cleanStore = opts.cleanView ? new FlowStore(A_WORDS) : null
+    this.cleanTcp = this.cleanStore ? new TcpAnalyzer(this.cleanStore, opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED) : null
   }
 
   /** Number of flows currently held. */
@@ -201,14 +214,16 @@ export class FlowTracker {
    * Account one decoded frame. Returns the flow id, or -1 for frames that belong to no flow
    * (not TCP/UDP, IP fragments, headers cut before the ports). The TCP analysis of the frame is in
    * `this.result` (result.analysed is false for non-TCP frames and for TCP segments whose length
-   * Wireshark would not know).
+   * Wireshark would not know). `inCleanView` says whether the clean view (option `cleanView`) sees
+   * the frame.
    */
-  observe(rec: CaptureRecord, pkt: Packet): number {
+  observe(rec: CaptureRecord, pkt: Packet, inCleanView = true): number {
     const res = this.result
     res.analysed = false
     res.flags = 0
     res.dupAckNum = 0
     res.dupAckFrame = 0
+    if (this.cleanTcp !== null) this.cleanResult.clear()
     this.slot = -1
     if (pkt.ipVersion === 0 || pkt.fragment) return -1
     const proto = pkt.proto
@@ -301,6 +316,7 @@ export class FlowTracker {
       s.wscale = pkt.wscale
       s.headerComplete = stop === Stop.Ok
       this.tcp.analyze(slot, dir, s, reused, res)
+      if (this.cleanTcp !== null && inCleanView) this.cleanTcp.analyze(slot, dir, s, reused, this.cleanResult)
       let f = tsharkFlags(res.flags)
       if (f !== 0) {
         const base = c + T_C_FLAGS
@@ -313,6 +329,7 @@ export class FlowTracker {
       }
     } else if (reused) {
       res.flags = TCP_A_REUSED_PORTS
+      if (inCleanView) this.cleanResult.flags = TCP_A_REUSED_PORTS
     }
     // seq as int32: a uint32 above 2^31 would be boxed (allocated) as an argument.
     this.hist.observeTcp(slot, isOrig, pkt.seq | 0, flags, pkt.window, seglen > 0 ? seglen : 0)
@@ -349,6 +366,7 @@ export class FlowTracker {
   private evict(slot: number, reason: EvictReason): void {
     if (this.onEvict) this.onEvict(this.summary(slot, reason))
     this.tcp.releaseFlow(slot)
+    if (this.cleanTcp !== null) this.cleanTcp.releaseFlow(slot)
     this.table.remove(slot)
   }
 
@@ -369,6 +387,11 @@ export class FlowTracker {
     const c = blockOf(slot) + T_C
     for (let k = 0; k < 2 * T_C_N; k++) u32[c + k] = 0
     this.tcp.initFlow(slot)
+    if (this.cleanTcp !== null) {
+      const cs = this.cleanStore as FlowStore
+      if (slot >= cs.capacity) cs.grow(slot + 1)
+      this.cleanTcp.initFlow(slot)
+    }
     this.hist.initFlow(slot, flipped)
     return slot
   }

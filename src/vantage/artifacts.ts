@@ -3,7 +3,7 @@ import {endpointString, ipv4ToString} from '../decode/format.js'
 import {epochNumber} from '../util/time.js'
 import {IPPROTO_TCP, type Packet, Stop} from '../decode/packet.js'
 import {TCP_A_ANY_RETRANSMISSION, TCP_ANALYSIS_FLAG_NAMES, tsharkFlags} from '../flow/tcp-analysis.js'
-import {FlowTracker} from '../flow/tracker.js'
+import {FlowTracker, type FlowSummary} from '../flow/tracker.js'
 import {DrPairer, Forwarding, FrameClass, macNumberToString} from './dr-pairs.js'
 
 /** Frames whose IP packet is longer than this were merged (GRO) or not yet split (TSO) by the capturing host. */
@@ -39,15 +39,19 @@ export interface ArtifactSummary {
   retransmissionKeys: Set<string>
 }
 
-function emptyCounts(): FlagCounts {
-  const c: FlagCounts = {}
-  for (const [, name] of TCP_ANALYSIS_FLAG_NAMES) c[name] = 0
-  return c
+/** Flag counts by bit position while scanning; named only in the summary. */
+function addBits(counts: Float64Array, bits: number): void {
+  while (bits !== 0) {
+    const low = bits & -bits
+    counts[31 - Math.clz32(low)]++
+    bits ^= low
+  }
 }
 
-function addBits(counts: FlagCounts, bits: number): void {
-  if (bits === 0) return
-  for (const [bit, name] of TCP_ANALYSIS_FLAG_NAMES) if (bits & bit) counts[name]++
+function named(counts: Float64Array): FlagCounts {
+  const c: FlagCounts = {}
+  for (const [bit, name] of TCP_ANALYSIS_FLAG_NAMES) c[name] = counts[31 - Math.clz32(bit)]
+  return c
 }
 
 /**
@@ -96,36 +100,32 @@ export interface FlowRecord {
 export class ArtifactScanner {
   readonly pairer: DrPairer
   readonly flows: FlowRecord[] = []
-  private readonly all = new FlowTracker({
-    onEvict: (f) => {
-      this.flows.push({
-        id: f.id,
-        protocol: f.protocol,
-        orig: endpointString(f.orig.addr, f.orig.port),
-        resp: endpointString(f.resp.addr, f.resp.port),
-        firstEpoch: epochNumber(f.firstSec, f.firstNsec),
-        lastEpoch: epochNumber(f.lastSec, f.lastNsec),
-        state: f.state,
-        history: f.history,
-        packets: f.orig.packets + f.resp.packets,
-        rstOrig: f.orig.rst,
-        rstResp: f.resp.rst,
-        finOrig: f.orig.fin,
-        finResp: f.resp.fin,
-      })
-    },
-  })
-  private readonly clean = new FlowTracker()
+  private readonly all: FlowTracker
+  private readonly onEvict = (f: FlowSummary): void => {
+    this.flows.push({
+      id: f.id,
+      protocol: f.protocol,
+      orig: endpointString(f.orig.addr, f.orig.port),
+      resp: endpointString(f.resp.addr, f.resp.port),
+      firstEpoch: epochNumber(f.firstSec, f.firstNsec),
+      lastEpoch: epochNumber(f.lastSec, f.lastNsec),
+      state: f.state,
+      history: f.history,
+      packets: f.orig.packets + f.resp.packets,
+      rstOrig: f.orig.rst,
+      rstResp: f.resp.rst,
+      finOrig: f.orig.fin,
+      finResp: f.resp.fin,
+    })
+  }
   private frames = 0
   private ipFrames = 0
   private offloadFrames = 0
-  private readonly wireshark = emptyCounts()
-  private readonly genuine = emptyCounts()
-  private readonly byClass: Record<ArtifactClass, FlagCounts> = {
-    'dr-copy': emptyCounts(),
-    'span-duplicate': emptyCounts(),
-    offload: emptyCounts(),
-  }
+  private readonly wireshark = new Float64Array(32)
+  private readonly genuine = new Float64Array(32)
+  private readonly drCopyFlags = new Float64Array(32)
+  private readonly spanFlags = new Float64Array(32)
+  private readonly offloadFlags = new Float64Array(32)
   private readonly services = new Map<number, number>()
   /** MAC ids of the directors that forwarded copies. */
   private readonly directors = new Set<number>()
@@ -150,6 +150,7 @@ export class ArtifactScanner {
     private readonly mirror = false,
   ) {
     this.pairer = new DrPairer(windowSeconds)
+    this.all = new FlowTracker({onEvict: this.onEvict, cleanView: !mirror})
   }
 
   observe(rec: CaptureRecord, pkt: Packet): FrameClass {
@@ -166,27 +167,24 @@ export class ArtifactScanner {
 
     const oversize = pkt.ipTotalLen > ETHERNET_MTU
     if (oversize) this.offloadFrames++
-    this.lastFlow = this.all.observe(rec, pkt)
+    this.lastFlow = this.all.observe(rec, pkt, cls === FrameClass.Original)
     this.lastSlot = this.all.slot
     this.lastIsOrig = this.all.isOrig
     const seen = this.all.result.analysed ? tsharkFlags(this.all.result.flags) : 0
     addBits(this.wireshark, seen)
     if (cls !== FrameClass.Original) {
-      addBits(this.byClass[cls === FrameClass.DrCopy ? 'dr-copy' : 'span-duplicate'], seen)
+      addBits(cls === FrameClass.DrCopy ? this.drCopyFlags : this.spanFlags, seen)
       return cls
     }
     let real = seen
-    if (!this.mirror) {
-      this.clean.observe(rec, pkt)
-      real = this.clean.result.analysed ? tsharkFlags(this.clean.result.flags) : 0
-    }
+    if (!this.mirror) real = this.all.cleanResult.analysed ? tsharkFlags(this.all.cleanResult.flags) : 0
     this.lastGenuine = real
     if (oversize) {
-      addBits(this.byClass.offload, seen)
+      addBits(this.offloadFlags, seen)
       return cls
     }
     // An original frame flagged only because an earlier copy preceded it is an artifact too.
-    addBits(this.byClass['dr-copy'], seen & ~real)
+    addBits(this.drCopyFlags, seen & ~real)
     addBits(this.genuine, real)
     if (real & TCP_A_ANY_RETRANSMISSION && pkt.proto === IPPROTO_TCP) {
       this.genuineRetrans++
@@ -234,12 +232,12 @@ export class ArtifactScanner {
         .filter(([k]) => k >= 0)
         .map(([k, copies]) => ({realServer: rsName(k), copies}))
         .sort((a, b) => b.copies - a.copies),
-      wireshark: {...this.wireshark},
-      genuine: {...this.genuine},
+      wireshark: named(this.wireshark),
+      genuine: named(this.genuine),
       byClass: {
-        'dr-copy': {...this.byClass['dr-copy']},
-        'span-duplicate': {...this.byClass['span-duplicate']},
-        offload: {...this.byClass.offload},
+        'dr-copy': named(this.drCopyFlags),
+        'span-duplicate': named(this.spanFlags),
+        offload: named(this.offloadFlags),
       },
       genuineRetransmissions: this.genuineRetrans,
       retransmissionKeys: this.retransKeys,

@@ -17,9 +17,6 @@ export type FrameClass = (typeof FrameClass)[keyof typeof FrameClass]
 /** Forwarding method of a DR pair, judged from what changed between the two copies. */
 export const Forwarding = {DR: 0, TUN: 1, NAT: 2} as const
 
-/** An inbound frame that left the window without a forwarded copy: dropped, or answered by the director itself. */
-export type UnforwardedHandler = (frame: number, tag: number, tsSec: number, tsNsec: number) => void
-
 const RING = 1 << 17
 /** Buckets of the fingerprint index: twice the ring, so chains stay short. */
 const BUCKETS = RING * 2
@@ -44,6 +41,25 @@ export function macNumberToString(n: number): string {
   }
   return s
 }
+
+// A ring slot, in 32-bit words: fingerprint, MAC ids, (outer) destination address, the L3 word, the older
+// slot in the same bucket, then Float64 frame number (0 = empty slot) and time at word 8 and 10.
+const R_KEY_A = 0
+const R_KEY_B = 1
+const R_SRC_MAC = 2
+const R_DST_MAC = 3
+const R_DST = 4
+/** TTL (bits 0-7), IP checksum (8-23), SLL outgoing (24), waiting for a copy (25). */
+const R_L3 = 5
+const R_PREV = 6
+const R_STRIDE = 16
+/** Float64 indexes within the slot (word / 2). */
+const R_FRAME = 4
+const R_TIME = 5
+const R_OUTGOING = 1 << 24
+const R_WAITING = 1 << 25
+/** The bits two byte-identical frames share. */
+const R_L3_MASK = R_WAITING - 1
 
 /**
  * Pairs each client frame a director received with the copy it forwarded, in one streaming pass and bounded
@@ -89,49 +105,32 @@ export class DrPairer {
 
   /** Fingerprint of the last observed frame: [lookup key, confirmation]. */
   readonly fp = new Uint32Array(2)
-  /** Newest ring slot per fingerprint bucket (-1 empty); older slots chain through `prev`. A typed array, not
+  /** Newest ring slot per fingerprint bucket (-1 empty); older slots chain through R_PREV. A typed array, not
    *  a Map: uint32 keys above 2^30 are heap numbers, and a Map would allocate for each of them. */
   private readonly bucket = new Int32Array(BUCKETS).fill(-1)
-  /** Insertion sequence per slot: a chain link to a slot that was since reused points to a newer sequence. */
-  private readonly order = new Float64Array(RING)
-  private seqNo = 0
-  private readonly keyA = new Uint32Array(RING)
-  private readonly keyB = new Uint32Array(RING)
-  private readonly frame = new Float64Array(RING)
-  private readonly time = new Float64Array(RING)
-  private readonly tsSec = new Float64Array(RING)
-  private readonly tsNsec = new Uint32Array(RING)
-  private readonly srcMac = new Int32Array(RING)
-  private readonly dstMac = new Int32Array(RING)
-  private readonly dst = new Uint32Array(RING)
-  private readonly ttl = new Uint8Array(RING)
-  private readonly ipSum = new Uint16Array(RING)
-  private readonly outgoing = new Uint8Array(RING)
-  /** 0 empty, 1 waiting for a copy, 2 paired/duplicate or not a candidate. */
-  private readonly state = new Uint8Array(RING)
-  private readonly tag = new Float64Array(RING)
-  private readonly prev = new Int32Array(RING).fill(-1)
+  /** The ring of recent frames, one 64-byte record per slot (see R_*): a frame touches one cache line. */
+  private readonly ring = new ArrayBuffer(RING * R_STRIDE * 4)
+  private readonly u32 = new Uint32Array(this.ring)
+  private readonly i32 = new Int32Array(this.ring)
+  private readonly f64 = new Float64Array(this.ring)
   private head = 0
 
-  constructor(
-    private readonly windowSeconds = 1,
-    private readonly onUnforwarded: UnforwardedHandler | null = null,
-  ) {}
+  constructor(private readonly windowSeconds = 1) {}
 
   /**
-   * Classify one IP frame. `tag` is carried to the unforwarded callback (e.g. a flow id). Returns the class;
-   * `pairFrame` names the earlier copy.
+   * Classify one IP frame; frame numbers must increase from call to call (they order the ring). Returns the
+   * class; `pairFrame` names the earlier copy.
    */
-  observe(frameNo: number, tsSec: number, tsNsec: number, pkt: Packet, tag = 0): FrameClass {
-    return this.classify(frameNo, tsSec, tsNsec, pkt, tag)
+  observe(frameNo: number, tsSec: number, tsNsec: number, pkt: Packet): FrameClass {
+    return this.classify(frameNo, tsSec, tsNsec, pkt)
   }
 
   /** The same, reading the record's fields here: passing its 1.7e9-second timestamp as an argument would box it. */
-  observeRecord(rec: CaptureRecord, pkt: Packet, tag = 0): FrameClass {
-    return this.classify(rec.frame, rec.tsSec, rec.tsNsec, pkt, tag)
+  observeRecord(rec: CaptureRecord, pkt: Packet): FrameClass {
+    return this.classify(rec.frame, rec.tsSec, rec.tsNsec, pkt)
   }
 
-  private classify(frameNo: number, tsSec: number, tsNsec: number, pkt: Packet, tag: number): FrameClass {
+  private classify(frameNo: number, tsSec: number, tsNsec: number, pkt: Packet): FrameClass {
     fingerprintInto(pkt, this.fp)
     const fa = this.fp[0]
     const fb = this.fp[1]
@@ -141,80 +140,83 @@ export class DrPairer {
     const dstMacN = this.macs.id(data, pkt.macDstOff)
     const out = pkt.sllPktType === SLL_OUTGOING ? 1 : 0
     const dstAddr = pkt.tunnelVersion === 4 ? pkt.tunnelV4Dst : pkt.v4Dst
+    const ttl = pkt.ttl
+    const l3 = ttl | (pkt.ipChecksum << 8) | (out << 24)
+    const u32 = this.u32
+    const i32 = this.i32
+    const f64 = this.f64
 
     let cls: FrameClass = FrameClass.Original
     let s = this.bucket[fa & (BUCKETS - 1)]
     let newer = Infinity
-    for (let hops = 0; s >= 0 && hops < CHAIN && this.order[s] < newer; hops++, newer = this.order[s], s = this.prev[s]) {
-      if (this.keyA[s] !== fa || this.keyB[s] !== fb) continue
-      if (t - this.time[s] > this.windowSeconds) break
-      const sameL2 = this.srcMac[s] === src && this.dstMac[s] === dstMacN && this.outgoing[s] === out
-      if (sameL2 && this.ttl[s] === pkt.ttl && this.ipSum[s] === pkt.ipChecksum && this.dst[s] === dstAddr) {
+    // A chain ends where it reaches a slot reused since (the ring is FIFO, so it holds a newer frame).
+    for (let hops = 0; s >= 0 && hops < CHAIN; hops++) {
+      const w = s * R_STRIDE
+      const older = f64[(w >> 1) + R_FRAME]
+      if (older >= newer) break
+      newer = older
+      s = i32[w + R_PREV]
+      if (u32[w + R_KEY_A] !== fa || u32[w + R_KEY_B] !== fb) continue
+      if (t - f64[(w >> 1) + R_TIME] > this.windowSeconds) break
+      const packed = i32[w + R_L3]
+      const sameL2 = i32[w + R_SRC_MAC] === src && i32[w + R_DST_MAC] === dstMacN
+      if (sameL2 && (packed & R_L3_MASK) === l3 && u32[w + R_DST] === dstAddr >>> 0) {
         cls = FrameClass.SpanDuplicate
         this.spanDuplicates++
-        this.pairFrame = this.frame[s]
+        this.pairFrame = older
         break
       }
-      if (this.state[s] !== 1 || !this.isForwardedCopy(s, src, out, pkt.link, pkt.ttl)) continue
-      cls = FrameClass.DrCopy
-      this.state[s] = 2
-      this.drCopies++
-      this.pairFrame = this.frame[s]
-      this.notePair(s, pkt, src, dstMacN)
-      break
+      if (packed & R_WAITING && this.isForwardedCopy(w, src, out, pkt.link, ttl)) {
+        cls = FrameClass.DrCopy
+        i32[w + R_L3] = packed & ~R_WAITING
+        this.drCopies++
+        this.pairFrame = older
+        this.notePair(w, pkt, src, dstMacN)
+        break
+      }
     }
-    // Remember this frame (inline: passing these doubles to a helper would box them).
+    // Remember this frame. The ring is FIFO: the slot taken is the oldest, unlinked from its bucket here.
     const r = this.head
     this.head = (r + 1) & (RING - 1)
-    if (this.state[r] !== 0) this.evict(r)
-    this.keyA[r] = fa
-    this.keyB[r] = fb
-    this.frame[r] = frameNo
-    this.time[r] = t
-    if (this.onUnforwarded !== null) {
-      // Exact times and tags matter only to the callback.
-      this.tsSec[r] = tsSec
-      this.tsNsec[r] = tsNsec
-      this.tag[r] = tag
+    const w = r * R_STRIDE
+    if (f64[(w >> 1) + R_FRAME] !== 0) {
+      const b = u32[w + R_KEY_A] & (BUCKETS - 1)
+      if (this.bucket[b] === r) this.bucket[b] = -1
     }
-    this.srcMac[r] = src
-    this.dstMac[r] = dstMacN
-    this.dst[r] = dstAddr
-    this.ttl[r] = pkt.ttl
-    this.ipSum[r] = pkt.ipChecksum
-    this.outgoing[r] = out
-    this.state[r] = cls === FrameClass.Original ? 1 : 2
-    this.order[r] = ++this.seqNo
+    u32[w + R_KEY_A] = fa
+    u32[w + R_KEY_B] = fb
+    i32[w + R_SRC_MAC] = src
+    i32[w + R_DST_MAC] = dstMacN
+    u32[w + R_DST] = dstAddr
+    i32[w + R_L3] = cls === FrameClass.Original ? l3 | R_WAITING : l3
+    f64[(w >> 1) + R_FRAME] = frameNo
+    f64[(w >> 1) + R_TIME] = t
     const k = fa & (BUCKETS - 1)
-    this.prev[r] = this.bucket[k]
+    i32[w + R_PREV] = this.bucket[k]
     this.bucket[k] = r
     return cls
   }
 
-  /** Report every inbound frame still waiting as unforwarded (call at end of capture). */
-  flush(): void {
-    for (let i = 0; i < RING; i++) this.evict(i)
-    this.bucket.fill(-1)
-  }
-
-  private isForwardedCopy(s: number, src: number, out: number, link: number, ttl: number): boolean {
+  private isForwardedCopy(w: number, src: number, out: number, link: number, ttl: number): boolean {
     // The copy leaves the director: it was addressed to the director and now comes from it.
+    const i32 = this.i32
+    const l3 = i32[w + R_L3]
     let direction: boolean
-    if (link === Link.Ethernet) direction = this.dstMac[s] === src && this.srcMac[s] !== src
-    else if (link === Link.Sll || link === Link.Sll2) direction = this.outgoing[s] === 0 && out === 1
+    if (link === Link.Ethernet) direction = i32[w + R_DST_MAC] === src && i32[w + R_SRC_MAC] !== src
+    else if (link === Link.Sll || link === Link.Sll2) direction = (l3 & R_OUTGOING) === 0 && out === 1
     else direction = true // raw IP: only the TTL tells
-    const dttl = this.ttl[s] - ttl
+    const dttl = (l3 & 0xff) - ttl
     return direction && (dttl === 1 || (dttl === 0 && link !== Link.Raw && link !== Link.Null))
   }
 
-  private notePair(s: number, pkt: Packet, src: number, dstMacN: number): void {
+  private notePair(w: number, pkt: Packet, src: number, dstMacN: number): void {
     // Read here rather than passed in: a uint32 argument is boxed when the call is not inlined.
     const dstAddr = pkt.tunnelVersion === 4 ? pkt.tunnelV4Dst : pkt.v4Dst
     let method: number = Forwarding.DR
     if (pkt.tunnelVersion !== 0) method = Forwarding.TUN
-    else if (dstAddr !== this.dst[s]) method = Forwarding.NAT
+    else if (dstAddr !== this.u32[w + R_DST]) method = Forwarding.NAT
     this.byMethod[method]++
-    if (this.ttl[s] === pkt.ttl) this.ttlEqual++
+    if ((this.i32[w + R_L3] & 0xff) === pkt.ttl) this.ttlEqual++
     else this.ttlDecremented++
     this.pairDirectorId = src
     if (method === Forwarding.DR) {
@@ -226,14 +228,5 @@ export class DrPairer {
       this.pairRsIp = dstAddr
       this.copiesByIp.set(dstAddr, (this.copiesByIp.get(dstAddr) ?? 0) + 1)
     }
-  }
-
-  private evict(s: number): void {
-    if (this.state[s] === 0) return
-    if (this.state[s] === 1 && this.onUnforwarded !== null) this.onUnforwarded(this.frame[s], this.tag[s], this.tsSec[s], this.tsNsec[s])
-    const b = this.keyA[s] & (BUCKETS - 1)
-    if (this.bucket[b] === s) this.bucket[b] = -1
-    this.state[s] = 0
-    this.prev[s] = -1
   }
 }

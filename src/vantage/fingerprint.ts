@@ -18,7 +18,9 @@ export function newFingerprint(): Fingerprint {
 
 const C1 = 0xcc9e2d51
 const C2 = 0x1b873593
+const FNV_PRIME = 0x01000193
 
+/** MurmurHash3's 32-bit round: the lookup key needs a well-spread hash. */
 function mix(h: number, k: number): number {
   k = Math.imul(k, C1)
   k = (k << 15) | (k >>> 17)
@@ -26,6 +28,11 @@ function mix(h: number, k: number): number {
   h ^= k
   h = (h << 13) | (h >>> 19)
   return (Math.imul(h, 5) + 0xe6546b64) | 0
+}
+
+/** FNV-1a over the word: the confirmation hash only needs to be independent of `mix`, and cheap. */
+function fnv(h: number, k: number): number {
+  return Math.imul(h ^ k, FNV_PRIME)
 }
 
 function finish(h: number): number {
@@ -50,50 +57,97 @@ function word(data: Uint8Array, i: number, end: number): number {
   )
 }
 
-/** Hash into out[idx]: writing the uint32 to a typed array (rather than returning it) keeps V8 from boxing it. */
-function hashPacket(pkt: Packet, seed: number, out: Uint32Array, idx: number): void {
-  let h = seed
-  h = mix(h, (pkt.ipVersion << 8) | pkt.proto)
-  if (pkt.ipVersion === 4) {
-    h = mix(h, pkt.v4Src)
-  } else {
-    h = mix(h, pkt.v6Src[0])
-    h = mix(h, pkt.v6Src[1])
-    h = mix(h, pkt.v6Src[2])
-    h = mix(h, pkt.v6Src[3])
-  }
-  h = mix(h, pkt.sport)
-  h = mix(h, pkt.ipId)
-  if (pkt.proto === IPPROTO_TCP) {
-    h = mix(h, pkt.seq)
-    h = mix(h, pkt.ack)
-    h = mix(h, (pkt.tcpFlags << 16) | pkt.window)
-    if (pkt.hasTimestamps) {
-      h = mix(h, pkt.tsVal)
-      h = mix(h, pkt.tsEcr)
-    }
-  } else if (pkt.proto === IPPROTO_UDP) {
-    h = mix(h, pkt.udpLen)
-  } else {
-    h = mix(h, (pkt.icmpType << 8) | (pkt.icmpCode & 0xff))
-  }
-  h = mix(h, pkt.payloadLen)
-  const off = pkt.payloadOff
-  if (off >= 0 && pkt.payloadCaptured > 0) {
-    const end = off + pkt.payloadCaptured
-    const data = pkt.data
-    const headEnd = Math.min(end, off + SAMPLE)
-    for (let i = off; i < headEnd; i += 4) h = mix(h, word(data, i, headEnd))
-    const tailStart = Math.max(headEnd, end - SAMPLE)
-    for (let i = tailStart; i < end; i += 4) h = mix(h, word(data, i, end))
-  }
-  out[idx] = finish(h)
+function fullWord(data: Uint8Array, i: number): number {
+  return (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3]
 }
 
-/** Write the packet's fingerprint into out[0] (lookup key) and out[1] (confirmation); no allocation. */
+/**
+ * Write the packet's fingerprint into out[0] (lookup key) and out[1] (confirmation), both in one pass over
+ * the fields; no allocation. The packet must have an IP layer (ipVersion 4 or 6). Writing the uint32s to a
+ * typed array (rather than returning them) keeps V8 from boxing them.
+ */
 export function fingerprintInto(pkt: Packet, out: Uint32Array): void {
-  hashPacket(pkt, 0x9747b28c, out, 0)
-  hashPacket(pkt, 0x5bd1e995, out, 1)
+  let a = 0x9747b28c | 0
+  let b = 0x811c9dc5 | 0
+  let k = (pkt.ipVersion << 8) | pkt.proto
+  a = mix(a, k)
+  b = fnv(b, k)
+  if (pkt.ipVersion === 4) {
+    k = pkt.v4Src | 0
+    a = mix(a, k)
+    b = fnv(b, k)
+  } else {
+    const v6 = pkt.v6Src
+    for (let i = 0; i < 4; i++) {
+      k = v6[i] | 0
+      a = mix(a, k)
+      b = fnv(b, k)
+    }
+  }
+  k = (pkt.sport << 16) ^ pkt.ipId
+  a = mix(a, k)
+  b = fnv(b, k)
+  if (pkt.proto === IPPROTO_TCP) {
+    k = pkt.seq | 0
+    a = mix(a, k)
+    b = fnv(b, k)
+    k = pkt.ack | 0
+    a = mix(a, k)
+    b = fnv(b, k)
+    k = (pkt.tcpFlags << 16) | pkt.window
+    a = mix(a, k)
+    b = fnv(b, k)
+    if (pkt.hasTimestamps) {
+      k = pkt.tsVal | 0
+      a = mix(a, k)
+      b = fnv(b, k)
+      k = pkt.tsEcr | 0
+      a = mix(a, k)
+      b = fnv(b, k)
+    }
+  } else if (pkt.proto === IPPROTO_UDP) {
+    a = mix(a, pkt.udpLen)
+    b = fnv(b, pkt.udpLen)
+  } else {
+    k = (pkt.icmpType << 8) | (pkt.icmpCode & 0xff)
+    a = mix(a, k)
+    b = fnv(b, k)
+  }
+  a = mix(a, pkt.payloadLen)
+  b = fnv(b, pkt.payloadLen)
+  const off = pkt.payloadOff
+  const cap = pkt.payloadCaptured
+  if (off >= 0 && cap > 0) {
+    const data = pkt.data
+    const end = off + cap
+    if (cap >= 2 * SAMPLE) {
+      // Whole words at both ends: no per-byte bounds checks.
+      for (let i = off; i < off + SAMPLE; i += 4) {
+        k = fullWord(data, i)
+        a = mix(a, k)
+        b = fnv(b, k)
+      }
+      for (let i = end - SAMPLE; i < end; i += 4) {
+        k = fullWord(data, i)
+        a = mix(a, k)
+        b = fnv(b, k)
+      }
+    } else {
+      const headEnd = Math.min(end, off + SAMPLE)
+      for (let i = off; i < headEnd; i += 4) {
+        k = word(data, i, headEnd)
+        a = mix(a, k)
+        b = fnv(b, k)
+      }
+      for (let i = Math.max(headEnd, end - SAMPLE); i < end; i += 4) {
+        k = word(data, i, end)
+        a = mix(a, k)
+        b = fnv(b, k)
+      }
+    }
+  }
+  out[0] = finish(a)
+  out[1] = finish(b)
 }
 
 const scratch = new Uint32Array(2)
