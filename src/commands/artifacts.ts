@@ -3,11 +3,11 @@ import Table from 'cli-table3'
 
 import {LvscopeCommand} from '../cli/base.js'
 import {expandInputs} from '../cli/inputs.js'
-import {decodeCapture} from '../decode/stream.js'
 import {EXIT, LvscopeError} from '../util/errors.js'
 import {escapeTerminal} from '../util/escape.js'
 import type {Role} from '../report/report.js'
-import {ArtifactScanner, headlineFlags, withCleanViewRetry, type ArtifactSummary, type FlagCounts} from '../vantage/artifacts.js'
+import {scanArtifacts} from '../vantage/artifact-scan.js'
+import {headlineFlags, type ArtifactSummary, type FlagCounts} from '../vantage/artifacts.js'
 import {captureRoles} from '../vantage/correlate/index.js'
 
 function total(c: FlagCounts): number {
@@ -56,6 +56,11 @@ export default class Artifacts extends LvscopeCommand {
   }
   static override flags = {
     json: Flags.boolean({description: 'print JSON (one array entry per capture)'}),
+    threads: Flags.integer({
+      description: 'threads per capture, each taking a share of the flows (default: one per core for captures over 64 MiB)',
+      min: 1,
+      max: 16,
+    }),
   }
 
   async run(): Promise<void> {
@@ -68,15 +73,9 @@ export default class Artifacts extends LvscopeCommand {
     const roles = await captureRoles(files.map((file) => ({file}))).catch(() => null)
     for (const [i, file] of files.entries()) {
       try {
-        const {summary, scanner} = await withCleanViewRetry(async (mirror) => {
-          const sc = new ArtifactScanner(1, mirror)
-          const r = await decodeCapture(file, (rec, pkt) => {
-            sc.observe(rec, pkt)
-          })
-          return {summary: r.summary, scanner: sc}
-        })
+        const {summary, artifacts} = await scanArtifacts(file, flags.threads)
         for (const w of summary.warnings) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
-        out.push(artifactsJson(file, scanner.summary(), roles?.[i] ?? {role: 'unknown', reason: 'not judged'}))
+        out.push(artifactsJson(file, artifacts, roles?.[i] ?? {role: 'unknown', reason: 'not judged'}))
       } catch (err) {
         if (!(err instanceof LvscopeError)) throw err
         this.logToStderr(`lvscope: ${err.message}`)

@@ -15,6 +15,11 @@ export interface DecodeStats {
   malformed: number
 }
 
+export interface DecodeOptions {
+  /** Decode (and hand on) only the records this accepts; the others are counted in stats.frames alone. */
+  want?: (rec: CaptureRecord) => boolean
+}
+
 /**
  * Read and decode a capture in one streaming pass, with one reused Packet. Frames of link types we do not
  * decode are counted (and reported as one warning per link type), never fatal.
@@ -22,11 +27,14 @@ export interface DecodeStats {
 export async function decodeCapture(
   file: string,
   onPacket: PacketHandler,
+  opts: DecodeOptions = {},
 ): Promise<{summary: CaptureSummary; stats: DecodeStats}> {
   const pkt = new Packet()
   const stats: DecodeStats = {frames: 0, unsupported: new Map(), truncated: 0, malformed: 0}
+  const want = opts.want
   const summary = await readCapture(file, (rec) => {
     stats.frames++
+    if (want !== undefined && !want(rec)) return
     decodeRecord(rec, pkt)
     if (!isDecodableLinktype(rec.linktype)) {
       stats.unsupported.set(rec.linktype, (stats.unsupported.get(rec.linktype) ?? 0) + 1)

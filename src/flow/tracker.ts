@@ -75,6 +75,8 @@ export interface FlowTrackerOptions {
    * costs far less than a second tracker. Its per-frame output is `cleanResult`.
    */
   cleanView?: boolean
+  /** Keep the Zeek history and state (default true); without it summaries say history '' and state 'OTH'. */
+  history?: boolean
 }
 
 export type EvictReason = 'idle' | 'reused-ports' | 'flush'
@@ -162,6 +164,7 @@ export class FlowTracker {
   private readonly tcp: TcpAnalyzer
   private readonly cleanStore: FlowStore | null
   private readonly cleanTcp: TcpAnalyzer | null
+  private readonly keepHistory: boolean
   private readonly hist = new ConnHistory(this.store)
   private readonly idleSec: number
   private readonly idleFrames: number
@@ -196,6 +199,7 @@ export class FlowTracker {
     this.sweepFrames = this.idleSec > 0 ? this.idleFrames / 8 : Infinity
     this.onEvict = opts.onEvict
     this.tcp = new TcpAnalyzer(this.store, opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED)
+    this.keepHistory = opts.history ?? true
     this.cleanStore = opts.cleanView ? new FlowStore(A_WORDS) : null
     this.cleanTcp = this.cleanStore ? new TcpAnalyzer(this.cleanStore, opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED) : null
   }
@@ -332,7 +336,7 @@ export class FlowTracker {
       if (inCleanView) this.cleanResult.flags = TCP_A_REUSED_PORTS
     }
     // seq as int32: a uint32 above 2^31 would be boxed (allocated) as an argument.
-    this.hist.observeTcp(slot, isOrig, pkt.seq | 0, flags, pkt.window, seglen > 0 ? seglen : 0)
+    if (this.keepHistory) this.hist.observeTcp(slot, isOrig, pkt.seq | 0, flags, pkt.window, seglen > 0 ? seglen : 0)
     return f64[fo + L_ID]
   }
 
@@ -392,7 +396,7 @@ export class FlowTracker {
       if (slot >= cs.capacity) cs.grow(slot + 1)
       this.cleanTcp.initFlow(slot)
     }
-    this.hist.initFlow(slot, flipped)
+    if (this.keepHistory) this.hist.initFlow(slot, flipped)
     return slot
   }
 
@@ -415,8 +419,8 @@ export class FlowTracker {
       lastNsec: f64[o + L_LAST_NSEC],
       firstFrame: f64[o + L_FIRST_FRAME],
       lastFrame: f64[o + L_LAST_FRAME],
-      history: isTcp ? this.hist.history(slot) : '',
-      state: isTcp ? this.hist.connState(slot) : this.udpState(slot),
+      history: isTcp && this.keepHistory ? this.hist.history(slot) : '',
+      state: !isTcp ? this.udpState(slot) : this.keepHistory ? this.hist.connState(slot) : 'OTH',
       initialRttNs: irtt === 0 ? null : irtt,
       reusedPortsOf: reusedOf >= 0 ? reusedOf : null,
       reason,

@@ -37,6 +37,68 @@ export interface ArtifactSummary {
   genuineRetransmissions: number
   /** Fingerprints of the genuine retransmissions, so captures of one incident count each once. */
   retransmissionKeys: Set<string>
+  /** DR pairs by forwarding method (DR, TUN, NAT) and by TTL change: what `forwarding` and `ttl` are judged from. */
+  pairs: {byMethod: number[]; ttlEqual: number; ttlDecremented: number}
+}
+
+function forwardingOf(byMethod: readonly number[]): ArtifactSummary['forwarding'] {
+  const pairs = byMethod[0] + byMethod[1] + byMethod[2]
+  if (pairs === 0) return 'unknown'
+  return byMethod[Forwarding.TUN] > pairs / 2 ? 'TUN' : byMethod[Forwarding.NAT] > pairs / 2 ? 'NAT' : 'DR'
+}
+
+function ttlOf(equal: number, decremented: number): ArtifactSummary['ttl'] {
+  if (equal + decremented === 0) return 'unknown'
+  return equal === 0 ? 'decremented' : decremented === 0 ? 'equal' : 'mixed'
+}
+
+function sumCounts(parts: readonly FlagCounts[]): FlagCounts {
+  const out: FlagCounts = {}
+  for (const c of parts) for (const k in c) out[k] = (out[k] ?? 0) + c[k]
+  return out
+}
+
+/** Copies per name over several lists, most first. */
+function sumCopies<T extends {copies: number}>(lists: readonly T[][], name: (x: T) => string): [string, number][] {
+  const m = new Map<string, number>()
+  for (const list of lists) for (const x of list) m.set(name(x), (m.get(name(x)) ?? 0) + x.copies)
+  return [...m].sort((a, b) => b[1] - a[1])
+}
+
+/**
+ * One summary from the summaries of disjoint parts of a capture (flows sharded across workers): every frame,
+ * pair and flag was counted in exactly one part, so counts add up and sets unite.
+ */
+export function mergeArtifactSummaries(parts: readonly ArtifactSummary[]): ArtifactSummary {
+  if (parts.length === 1) return parts[0]
+  const sum = (f: (p: ArtifactSummary) => number): number => parts.reduce((n, p) => n + f(p), 0)
+  const byMethod = [0, 1, 2].map((m) => sum((p) => p.pairs.byMethod[m]))
+  const ttlEqual = sum((p) => p.pairs.ttlEqual)
+  const ttlDecremented = sum((p) => p.pairs.ttlDecremented)
+  const keys = new Set<string>()
+  for (const p of parts) for (const k of p.retransmissionKeys) keys.add(k)
+  return {
+    frames: sum((p) => p.frames),
+    ipFrames: sum((p) => p.ipFrames),
+    drCopies: sum((p) => p.drCopies),
+    spanDuplicates: sum((p) => p.spanDuplicates),
+    offloadFrames: sum((p) => p.offloadFrames),
+    forwarding: forwardingOf(byMethod),
+    ttl: ttlOf(ttlEqual, ttlDecremented),
+    services: sumCopies(parts.map((p) => p.services), (x) => x.service).map(([service, copies]) => ({service, copies})),
+    directorMacs: [...new Set(parts.flatMap((p) => p.directorMacs))],
+    realServers: sumCopies(parts.map((p) => p.realServers), (x) => x.realServer).map(([realServer, copies]) => ({realServer, copies})),
+    wireshark: sumCounts(parts.map((p) => p.wireshark)),
+    genuine: sumCounts(parts.map((p) => p.genuine)),
+    byClass: {
+      'dr-copy': sumCounts(parts.map((p) => p.byClass['dr-copy'])),
+      'span-duplicate': sumCounts(parts.map((p) => p.byClass['span-duplicate'])),
+      offload: sumCounts(parts.map((p) => p.byClass.offload)),
+    },
+    genuineRetransmissions: sum((p) => p.genuineRetransmissions),
+    retransmissionKeys: keys,
+    pairs: {byMethod, ttlEqual, ttlDecremented},
+  }
 }
 
 /** Flag counts by bit position while scanning; named only in the summary. */
@@ -97,6 +159,19 @@ export interface FlowRecord {
   finResp: number
 }
 
+export interface ArtifactScannerOptions {
+  /** How far apart (capture seconds) a frame and its forwarded copy may be. Default 1. */
+  windowSeconds?: number
+  /**
+   * Until the first copy or duplicate the copy-free view equals the full one, so it is not computed twice;
+   * when one turns up the scanner throws `NeedsCleanView` and the caller starts over without mirror. Real-server
+   * and client captures, which have no copies, so cost one Wireshark analysis instead of two.
+   */
+  mirror?: boolean
+  /** Collect a FlowRecord per flow in `flows` (default true). */
+  keepFlows?: boolean
+}
+
 export class ArtifactScanner {
   readonly pairer: DrPairer
   readonly flows: FlowRecord[] = []
@@ -140,17 +215,13 @@ export class ArtifactScanner {
   /** Genuine Wireshark flags (tshark-expanded) of the last frame; 0 for copies and duplicates. */
   lastGenuine = 0
 
-  /**
-   * `mirror`: until the first copy or duplicate the copy-free view equals the full one, so it is not computed
-   * twice; when one turns up the scanner throws `NeedsCleanView` and the caller starts over with mirror off.
-   * Real-server and client captures, which have no copies, so cost one Wireshark analysis instead of two.
-   */
-  constructor(
-    windowSeconds = 1,
-    private readonly mirror = false,
-  ) {
-    this.pairer = new DrPairer(windowSeconds)
-    this.all = new FlowTracker({onEvict: this.onEvict, cleanView: !mirror})
+  private readonly mirror: boolean
+
+  constructor(opts: ArtifactScannerOptions = {}) {
+    this.mirror = opts.mirror ?? false
+    this.pairer = new DrPairer(opts.windowSeconds ?? 1)
+    const keepFlows = opts.keepFlows ?? true
+    this.all = new FlowTracker({onEvict: keepFlows ? this.onEvict : undefined, cleanView: !this.mirror, history: keepFlows})
   }
 
   observe(rec: CaptureRecord, pkt: Packet): FrameClass {
@@ -212,9 +283,7 @@ export class ArtifactScanner {
 
   summary(): ArtifactSummary {
     const p = this.pairer
-    const pairs = p.byMethod[0] + p.byMethod[1] + p.byMethod[2]
-    const method = pairs === 0 ? 'unknown' : p.byMethod[Forwarding.TUN] > pairs / 2 ? 'TUN' : p.byMethod[Forwarding.NAT] > pairs / 2 ? 'NAT' : 'DR'
-    const ttl = pairs === 0 ? 'unknown' : p.ttlEqual === 0 ? 'decremented' : p.ttlDecremented === 0 ? 'equal' : 'mixed'
+    const method = forwardingOf(p.byMethod)
     const rsName = (k: number): string => (method === 'DR' ? macNumberToString(k) : ipv4ToString(k))
     return {
       frames: this.frames,
@@ -223,7 +292,7 @@ export class ArtifactScanner {
       spanDuplicates: p.spanDuplicates,
       offloadFrames: this.offloadFrames,
       forwarding: method,
-      ttl,
+      ttl: ttlOf(p.ttlEqual, p.ttlDecremented),
       services: [...this.services]
         .map(([k, copies]) => ({service: `${ipv4ToString(Math.floor(k / 65536))}:${k % 65536}`, copies}))
         .sort((a, b) => b.copies - a.copies),
@@ -241,6 +310,7 @@ export class ArtifactScanner {
       },
       genuineRetransmissions: this.genuineRetrans,
       retransmissionKeys: this.retransKeys,
+      pairs: {byMethod: [...p.byMethod], ttlEqual: p.ttlEqual, ttlDecremented: p.ttlDecremented},
     }
   }
 }

@@ -1,0 +1,8 @@
+/** Worker thread entry: scan one shard of a capture's flows (see scanArtifacts). */
+import {workerData} from 'node:worker_threads'
+
+import {postOutcome} from '../util/worker.js'
+import {scanArtifactsHere, type Shard} from './artifact-scan.js'
+
+const {file, shard} = workerData as {file: string; shard: Shard}
+await postOutcome(() => scanArtifactsHere(file, shard))
