@@ -5,7 +5,6 @@ import {AppStream, type AppContext, Dir, MYSQL_PORTS, POSTGRES_PORTS} from '../d
 import {TCP_A_ANY_RETRANSMISSION} from '../flow/tcp-analysis.js'
 import {FrameClass} from './dr-pairs.js'
 import type {MacRegistry} from './macs.js'
-import {grown} from '../util/columns.js'
 import {PacketRegisters} from './registers.js'
 
 /** A frame a finding can cite: capture frame number and exact capture time. */
@@ -119,6 +118,29 @@ export interface LedgerData {
 const MAX_EVENTS = 100_000
 const STALL_RETRANSMISSIONS = 3
 
+// A flow slot's record, in 32-bit words: Float64 fields at SF_* (index within the slot's f64 run), then
+// Int32 fields at SI_* (word within the slot).
+const S_WORDS = 16
+const SF_FLOW_ID = 0
+/** Client packets seen (originals). */
+const SF_COUNT = 1
+/** Client packets since the last one this capture saw forwarded. */
+const SF_SINCE_FWD = 2
+const SF_LONGEST_GAP = 3
+const SF_SERVER_PACKETS = 4
+/** MAC ids of the real server and director of the last forwarded copy, and of the last client frame's destination. */
+const SI_RS = 10
+const SI_DIRECTOR = 11
+const SI_LAST_DST_MAC = 12
+const SI_BITS = 13
+// SI_BITS: orientation, a stall reported, a database tracker attached, and how the connection is closing.
+const B_CLIENT_IS_ORIG = 1
+const B_STALLED = 2
+const B_DB = 4
+const B_CLIENT_FIN = 16
+const B_SERVER_FIN = 32
+const B_RST = 64
+
 /**
  * Per capture, per flow, what the client side did and what became of it at this vantage point — kept as a
  * few numbers per live flow, with snapshots taken only when something notable happens (a reset, a stall, a
@@ -135,22 +157,12 @@ export class CaptureLedger {
   /** The longest client silence after which the next client packet was still forwarded (an entry survived it). */
   longestSurvived: {gap: number; after: ClientPacket; next: ClientPacket} | null = null
 
-  // Per flow slot: identity, orientation, counters. Slots are the flow table's, recycled as flows end.
-  private flowId = new Float64Array(0)
-  private clientIsOrig = new Uint8Array(0)
+  // Per flow slot: identity, orientation, counters, as one 64-byte record (S_* layout). Slots are the flow
+  // table's, recycled as flows end.
+  private slots = 0
+  private f64 = new Float64Array(0)
+  private i32 = new Int32Array(0)
   private names: (readonly [string, string] | null)[] = []
-  private count = new Float64Array(0)
-  private sinceFwd = new Float64Array(0)
-  private rs = new Int32Array(0)
-  private dir = new Int32Array(0)
-  private longestGap = new Float64Array(0)
-  private lastDstMac = new Int32Array(0)
-  private rtxCount = new Int32Array(0)
-  private stalled = new Uint8Array(0)
-  private isDb = new Uint8Array(0)
-  /** Bit 1: client FIN seen, bit 2: server FIN seen, bit 4: RST seen. */
-  private closing = new Uint8Array(0)
-  private serverPackets = new Float64Array(0)
   /** Protocol trackers of finished connections, for the next flows (the table keeps closed flows for a while). */
   private readonly spareApps: AppStream[] = []
   /** Packet objects only for retransmission runs (rare): the evidence of a stall. */
@@ -184,9 +196,11 @@ export class CaptureLedger {
       return
     }
     if (flowId < 0 || pkt.proto !== IPPROTO_TCP) return
-    if (slot >= this.flowId.length) this.ensure(slot)
-    if (this.flowId[slot] !== flowId) this.startFlow(slot, flowId, pkt, isOrig)
-    const fromClient = (this.clientIsOrig[slot] === 1) === isOrig
+    if (slot >= this.slots) this.ensure(slot)
+    const f = slot * (S_WORDS / 2)
+    if (this.f64[f + SF_FLOW_ID] !== flowId) this.startFlow(slot, flowId, pkt, isOrig)
+    const bits = this.i32[slot * S_WORDS + SI_BITS]
+    const fromClient = ((bits & B_CLIENT_IS_ORIG) !== 0) === isOrig
 
     if (cls === FrameClass.DrCopy) {
       if (fromClient) this.noteForwarded(slot, pairFrame, pairRs, pairDirector)
@@ -194,14 +208,14 @@ export class CaptureLedger {
     }
     if (cls === FrameClass.SpanDuplicate) return
 
-    const app = this.isDb[slot] === 1 ? this.app[slot] : null
+    const app = bits & B_DB ? this.app[slot] : null
     if (app !== null) {
       const dir = fromClient ? Dir.ClientToServer : Dir.ServerToClient
       if (pkt.tcpFlags & TCP_SYN) app.syn(dir, pkt.seq)
       if (pkt.payloadCaptured > 0) app.segment(dir, pkt.data, pkt.payloadOff, pkt.payloadCaptured, pkt.seq, rec.frame, rec.tsSec + rec.tsNsec / 1e9)
     }
     if (fromClient) this.noteClientPacket(slot, rec, pkt, genuineFlags)
-    else this.serverPackets[slot]++
+    else this.f64[f + SF_SERVER_PACKETS]++
     if (pkt.tcpFlags & TCP_RST) this.noteReset(slot, rec, pkt, fromClient)
     if (pkt.tcpFlags & (TCP_FIN | TCP_RST)) this.noteClosing(slot, pkt.tcpFlags, fromClient)
   }
@@ -209,19 +223,14 @@ export class CaptureLedger {
   /** Grow the per-slot arrays to hold `slot` (slots are recycled by the flow table, so this follows concurrency). */
   private ensure(slot: number): void {
     const n = Math.max(1024, (slot + 1) * 2)
-    this.flowId = grown(this.flowId, n, -1)
-    this.clientIsOrig = grown(this.clientIsOrig, n)
-    this.count = grown(this.count, n)
-    this.sinceFwd = grown(this.sinceFwd, n)
-    this.rs = grown(this.rs, n, -1)
-    this.dir = grown(this.dir, n, -1)
-    this.longestGap = grown(this.longestGap, n)
-    this.lastDstMac = grown(this.lastDstMac, n, -1)
-    this.rtxCount = grown(this.rtxCount, n)
-    this.stalled = grown(this.stalled, n)
-    this.isDb = grown(this.isDb, n)
-    this.closing = grown(this.closing, n)
-    this.serverPackets = grown(this.serverPackets, n)
+    const buf = new ArrayBuffer(n * S_WORDS * 4)
+    const f64 = new Float64Array(buf)
+    f64.set(this.f64)
+    // A slot never used holds no flow (flow ids are ≥ 0).
+    for (let k = this.slots; k < n; k++) f64[k * (S_WORDS / 2) + SF_FLOW_ID] = -1
+    this.f64 = f64
+    this.i32 = new Int32Array(buf)
+    this.slots = n
     for (const arr of [this.names, this.rtx, this.lastSyn, this.app] as unknown[][]) {
       while (arr.length < n) arr.push(null)
     }
@@ -229,26 +238,26 @@ export class CaptureLedger {
   }
 
   private startFlow(slot: number, flowId: number, pkt: Packet, isOrig: boolean): void {
-    this.flowId[slot] = flowId
     const f = pkt.tcpFlags
     // Who is the client: the SYN's sender, the SYN/ACK's receiver, otherwise the ephemeral (higher) port.
     let senderIsClient: boolean
     if ((f & (TCP_SYN | TCP_ACK)) === TCP_SYN) senderIsClient = true
     else if ((f & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) senderIsClient = false
     else senderIsClient = pkt.sport > pkt.dport
-    this.clientIsOrig[slot] = senderIsClient === isOrig ? 1 : 0
     const src = endpointString(srcAddrString(pkt), pkt.sport)
     const dst = endpointString(dstAddrString(pkt), pkt.dport)
     this.names[slot] = senderIsClient ? [src, dst] : [dst, src]
-    this.count[slot] = 0
-    this.sinceFwd[slot] = 0
-    this.rs[slot] = -1
-    this.dir[slot] = -1
-    this.longestGap[slot] = 0
-    this.lastDstMac[slot] = -1
-    this.rtxCount[slot] = -1
+    const o = slot * (S_WORDS / 2)
+    this.f64[o + SF_FLOW_ID] = flowId
+    this.f64[o + SF_COUNT] = 0
+    this.f64[o + SF_SINCE_FWD] = 0
+    this.f64[o + SF_LONGEST_GAP] = 0
+    this.f64[o + SF_SERVER_PACKETS] = 0
+    const w = slot * S_WORDS
+    this.i32[w + SI_RS] = -1
+    this.i32[w + SI_DIRECTOR] = -1
+    this.i32[w + SI_LAST_DST_MAC] = -1
     this.rtx[slot] = null
-    this.stalled[slot] = 0
     this.lastSyn[slot] = null
     const r = slot * 4
     for (let i = 0; i < 4; i++) this.reg.clear(r + i)
@@ -256,9 +265,7 @@ export class CaptureLedger {
     const servicePort = senderIsClient ? pkt.dport : pkt.sport
     const db = MYSQL_PORTS.includes(servicePort) || POSTGRES_PORTS.includes(servicePort)
     // One tracker per flow slot, reset when the slot takes a new flow: allocation follows concurrency.
-    this.isDb[slot] = db ? 1 : 0
-    this.closing[slot] = 0
-    this.serverPackets[slot] = 0
+    this.i32[w + SI_BITS] = (senderIsClient === isOrig ? B_CLIENT_IS_ORIG : 0) | (db ? B_DB : 0)
     if (db) {
       const existing = this.app[slot] ?? this.spareApps.pop() ?? null
       if (existing) existing.reset(servicePort)
@@ -270,14 +277,15 @@ export class CaptureLedger {
     const L = slot * 4
     this.reg.copy(L + 1, L)
     this.reg.set(L, rec, pkt)
-    this.count[slot]++
-    this.sinceFwd[slot]++
+    const o = slot * (S_WORDS / 2)
+    this.f64[o + SF_COUNT]++
+    this.f64[o + SF_SINCE_FWD]++
     const dmac = this.macs.id(pkt.data, pkt.macDstOff)
-    if (dmac !== this.lastDstMac[slot]) {
-      this.lastDstMac[slot] = dmac
+    if (dmac !== this.i32[slot * S_WORDS + SI_LAST_DST_MAC]) {
+      this.i32[slot * S_WORDS + SI_LAST_DST_MAC] = dmac
       if (this.vipOwnerChanges.length < MAX_EVENTS) {
         const [client, service] = this.names[slot] ?? ['', '']
-        this.vipOwnerChanges.push({flowId: this.flowId[slot], client, service, ref: {frame: rec.frame, sec: rec.tsSec, nsec: rec.tsNsec}, dstMac: dmac < 0 ? null : this.macs.name(dmac)})
+        this.vipOwnerChanges.push({flowId: this.f64[o + SF_FLOW_ID], client, service, ref: {frame: rec.frame, sec: rec.tsSec, nsec: rec.tsNsec}, dstMac: dmac < 0 ? null : this.macs.name(dmac)})
       }
     }
     if ((pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
@@ -285,7 +293,7 @@ export class CaptureLedger {
       const prevSyn = this.lastSyn[slot]
       if ((prevSyn === null || prevSyn.syn.seq !== pkt.seq) && this.connections.length < MAX_EVENTS) {
         const [client, service] = this.names[slot] ?? ['', '']
-        const c: ConnectionStart = {flowId: this.flowId[slot], client, clientIp: srcAddrString(pkt), service, syn: this.reg.get(L) as ClientPacket, realServer: null, director: null}
+        const c: ConnectionStart = {flowId: this.f64[o + SF_FLOW_ID], client, clientIp: srcAddrString(pkt), service, syn: this.reg.get(L) as ClientPacket, realServer: null, director: null}
         this.connections.push(c)
         this.lastSyn[slot] = c
       }
@@ -306,10 +314,11 @@ export class CaptureLedger {
         this.rtx[slot] = list
       }
       if (list.length < 64) list.push(this.reg.get(L) as ClientPacket)
-      if (list.length === STALL_RETRANSMISSIONS && this.stalled[slot] === 0) {
-        this.stalled[slot] = 1
+      const w = slot * S_WORDS
+      if (list.length === STALL_RETRANSMISSIONS && (this.i32[w + SI_BITS] & B_STALLED) === 0) {
+        this.i32[w + SI_BITS] |= B_STALLED
         if (this.stalls.length < MAX_EVENTS) {
-          this.stalls.push({flowId: this.flowId[slot], first: this.reg.get(R) as ClientPacket, retransmissions: list, context: this.context(slot)})
+          this.stalls.push({flowId: this.f64[slot * (S_WORDS / 2) + SF_FLOW_ID], first: this.reg.get(R) as ClientPacket, retransmissions: list, context: this.context(slot)})
         }
       }
       return
@@ -317,7 +326,7 @@ export class CaptureLedger {
     // A new segment: it becomes the candidate original of a retransmission run.
     this.reg.copy(R, L)
     this.rtx[slot] = null
-    this.stalled[slot] = 0
+    this.i32[slot * S_WORDS + SI_BITS] &= ~B_STALLED
   }
 
   private noteForwarded(slot: number, pairFrame: number, pairRs: number, pairDirector: number): void {
@@ -334,7 +343,8 @@ export class CaptureLedger {
     this.reg.markForwarded(src)
     if (this.reg.has(F)) {
       const gap = this.reg.gap(F, src)
-      if (gap > this.longestGap[slot]) this.longestGap[slot] = gap
+      const g = slot * (S_WORDS / 2) + SF_LONGEST_GAP
+      if (gap > this.f64[g]) this.f64[g] = gap
       // Only ESTABLISHED gaps bound the tcp timeout; SYN_RECV/FIN_WAIT/CLOSE have their own.
       const established = (this.reg.flagsOf(F) & (TCP_SYN | TCP_FIN | TCP_RST)) === 0
       if (established && (this.longestSurvived === null || gap > this.longestSurvived.gap)) {
@@ -342,9 +352,9 @@ export class CaptureLedger {
       }
     }
     this.reg.copy(F, src)
-    this.sinceFwd[slot] = 0
-    this.rs[slot] = pairRs
-    this.dir[slot] = pairDirector
+    this.f64[slot * (S_WORDS / 2) + SF_SINCE_FWD] = 0
+    this.i32[slot * S_WORDS + SI_RS] = pairRs
+    this.i32[slot * S_WORDS + SI_DIRECTOR] = pairDirector
     const syn = this.lastSyn[slot]
     if (syn !== null && syn.syn.ref.frame === pairFrame) {
       syn.syn.forwarded = true
@@ -358,13 +368,15 @@ export class CaptureLedger {
    * pool at once, so memory follows open connections even while the flow table still holds closed ones.
    */
   private noteClosing(slot: number, flags: number, fromClient: boolean): void {
-    const c = this.closing[slot] | (flags & TCP_RST ? 4 : fromClient ? 1 : 2)
-    this.closing[slot] = c
+    const w = slot * S_WORDS
+    const bits = this.i32[w + SI_BITS] | (flags & TCP_RST ? B_RST : fromClient ? B_CLIENT_FIN : B_SERVER_FIN)
+    this.i32[w + SI_BITS] = bits
+    const c = bits & (B_CLIENT_FIN | B_SERVER_FIN | B_RST)
     const app = this.app[slot]
     // A DR director never sees the server's side: there the client's FIN is the end.
-    const oneSided = this.serverPackets[slot] === 0
-    if (this.isDb[slot] === 1 && app && (c & 4 || c === 3 || (c === 1 && oneSided))) {
-      this.isDb[slot] = 0
+    const oneSided = this.f64[slot * (S_WORDS / 2) + SF_SERVER_PACKETS] === 0
+    if (bits & B_DB && app && (c & B_RST || c === (B_CLIENT_FIN | B_SERVER_FIN) || (c === B_CLIENT_FIN && oneSided))) {
+      this.i32[w + SI_BITS] = bits & ~B_DB
       this.app[slot] = null
       this.spareApps.push(app)
     }
@@ -377,7 +389,7 @@ export class CaptureLedger {
     }
     this.resets.push({
       ref: {frame: rec.frame, sec: rec.tsSec, nsec: rec.tsNsec},
-      flowId: this.flowId[slot],
+      flowId: this.f64[slot * (S_WORDS / 2) + SF_FLOW_ID],
       src: endpointString(srcAddrString(pkt), pkt.sport),
       dst: endpointString(dstAddrString(pkt), pkt.dport),
       srcMac: pkt.macSrcOff >= 0 ? macToString(pkt.data, pkt.macSrcOff) : null,
@@ -396,21 +408,23 @@ export class CaptureLedger {
 
   private context(slot: number): FlowContext {
     const [client, service] = this.names[slot] ?? ['', '']
-    const rs = this.rs[slot]
-    const d = this.dir[slot]
+    const o = slot * (S_WORDS / 2)
+    const w = slot * S_WORDS
+    const rs = this.i32[w + SI_RS]
+    const d = this.i32[w + SI_DIRECTOR]
     const L = slot * 4
     return {
       client,
       service,
-      clientPackets: this.count[slot],
+      clientPackets: this.f64[o + SF_COUNT],
       lastClient: this.reg.get(L),
       prevClient: this.reg.get(L + 1),
       lastForwarded: this.reg.get(L + 2),
-      sinceForwarded: this.sinceFwd[slot],
+      sinceForwarded: this.f64[o + SF_SINCE_FWD],
       realServer: rs < 0 ? null : this.macs.name(rs),
       director: d < 0 ? null : this.macs.name(d),
-      longestForwardedGap: this.longestGap[slot],
-      app: this.isDb[slot] === 1 ? (this.app[slot]?.snapshot() ?? null) : null,
+      longestForwardedGap: this.f64[o + SF_LONGEST_GAP],
+      app: this.i32[w + SI_BITS] & B_DB ? (this.app[slot]?.snapshot() ?? null) : null,
     }
   }
 
