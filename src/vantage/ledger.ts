@@ -128,11 +128,13 @@ const SF_COUNT = 1
 const SF_SINCE_FWD = 2
 const SF_LONGEST_GAP = 3
 const SF_SERVER_PACKETS = 4
+/** Frame of the connection's SYN (-1 none), so a forwarded copy is matched to it without touching the object. */
+const SF_SYN_FRAME = 5
 /** MAC ids of the real server and director of the last forwarded copy, and of the last client frame's destination. */
-const SI_RS = 10
-const SI_DIRECTOR = 11
-const SI_LAST_DST_MAC = 12
-const SI_BITS = 13
+const SI_RS = 12
+const SI_DIRECTOR = 13
+const SI_LAST_DST_MAC = 14
+const SI_BITS = 15
 // SI_BITS: orientation, a stall reported, a database tracker attached, and how the connection is closing.
 const B_CLIENT_IS_ORIG = 1
 const B_STALLED = 2
@@ -253,6 +255,7 @@ export class CaptureLedger {
     this.f64[o + SF_SINCE_FWD] = 0
     this.f64[o + SF_LONGEST_GAP] = 0
     this.f64[o + SF_SERVER_PACKETS] = 0
+    this.f64[o + SF_SYN_FRAME] = -1
     const w = slot * S_WORDS
     this.i32[w + SI_RS] = -1
     this.i32[w + SI_DIRECTOR] = -1
@@ -296,6 +299,7 @@ export class CaptureLedger {
         const c: ConnectionStart = {flowId: this.f64[o + SF_FLOW_ID], client, clientIp: srcAddrString(pkt), service, syn: this.reg.get(L) as ClientPacket, realServer: null, director: null}
         this.connections.push(c)
         this.lastSyn[slot] = c
+        this.f64[o + SF_SYN_FRAME] = rec.frame
       }
     }
     this.trackRetransmissions(slot, pkt, genuineFlags)
@@ -355,8 +359,8 @@ export class CaptureLedger {
     this.f64[slot * (S_WORDS / 2) + SF_SINCE_FWD] = 0
     this.i32[slot * S_WORDS + SI_RS] = pairRs
     this.i32[slot * S_WORDS + SI_DIRECTOR] = pairDirector
-    const syn = this.lastSyn[slot]
-    if (syn !== null && syn.syn.ref.frame === pairFrame) {
+    const syn = this.f64[slot * (S_WORDS / 2) + SF_SYN_FRAME] === pairFrame ? this.lastSyn[slot] : null
+    if (syn !== null) {
       syn.syn.forwarded = true
       syn.realServer = pairRs < 0 ? null : this.macs.name(pairRs)
       syn.director = pairDirector < 0 ? null : this.macs.name(pairDirector)

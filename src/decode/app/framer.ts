@@ -7,6 +7,7 @@
  * never an allocation, and a segment wholly inside such a rest costs only arithmetic
  * (`skipInside`).
  */
+import {copyBytes, viewOf} from './copy.js'
 import type {AppState} from './state.js'
 
 /** Largest body prefix a framer may keep (the scratch below must hold any framer's). */
@@ -19,6 +20,7 @@ export const MAX_FRAMER_CAPACITY = 512
  */
 const SCRATCH_HEAD = new Uint8Array(8)
 const SCRATCH_BODY = new Uint8Array(MAX_FRAMER_CAPACITY)
+const SCRATCH_BODY_VIEW = viewOf(SCRATCH_BODY)
 
 export abstract class Framer {
   /** Header of the current message: the scratch while `push` runs, else the own copy. */
@@ -27,6 +29,7 @@ export abstract class Framer {
   protected headNeed = 0
   /** Body prefix of the current message (see `head`). */
   protected body: Uint8Array = SCRATCH_BODY
+  private bodyView: DataView = SCRATCH_BODY_VIEW
   /** Body length of the current message, -1 while its header is incomplete. */
   protected bodyLen = -1
   protected bodySeen = 0
@@ -44,6 +47,7 @@ export abstract class Framer {
   private partialNoted = false
   private ownHead: Uint8Array | null = null
   private ownBody: Uint8Array | null = null
+  private ownBodyView: DataView | null = null
 
   constructor(
     protected readonly st: AppState,
@@ -58,6 +62,7 @@ export abstract class Framer {
     this.headHave = 0
     this.headNeed = 0
     this.body = SCRATCH_BODY
+    this.bodyView = SCRATCH_BODY_VIEW
     this.bodyLen = -1
     this.bodySeen = 0
     this.bodyKept = 0
@@ -97,9 +102,14 @@ export abstract class Framer {
       this.head = h
     }
     if (this.bodyLen >= 0 && this.bodyKept > 0 && this.body === SCRATCH_BODY) {
-      const b = (this.ownBody ??= new Uint8Array(this.capacity))
-      for (let k = 0; k < this.bodyKept; k++) b[k] = SCRATCH_BODY[k]
-      this.body = b
+      if (this.ownBody === null) {
+        this.ownBody = new Uint8Array(this.capacity)
+        this.ownBodyView = viewOf(this.ownBody)
+      }
+      const v = this.ownBodyView as DataView
+      copyBytes(v, 0, SCRATCH_BODY, 0, this.bodyKept)
+      this.body = this.ownBody
+      this.bodyView = v
     }
   }
 
@@ -122,6 +132,7 @@ export abstract class Framer {
         if (this.headHave === 0) {
           this.head = SCRATCH_HEAD
           this.body = SCRATCH_BODY
+          this.bodyView = SCRATCH_BODY_VIEW
           this.headNeed = this.headerSize(d[i])
           this.msgFrame = frame
           this.msgTime = time
@@ -151,9 +162,8 @@ export abstract class Framer {
       const room = this.keep - this.bodyKept
       const keep = n < room ? n : room
       if (keep > 0) {
-        const body = this.body
         const at = this.bodyKept
-        for (let k = 0; k < keep; k++) body[at + k] = d[i + k]
+        copyBytes(this.bodyView, at, d, i, keep)
         this.bodyKept = at + keep
       }
       this.bodySeen += n

@@ -8,14 +8,18 @@
  * recycled one pays nothing again, and a short value (a user name) does not cost the full capacity.
  */
 import {escapeTerminal} from '../../util/escape.js'
+import {copyBytes, copyView, viewOf} from './copy.js'
 
 const UTF8 = new TextDecoder('utf-8', {fatal: false})
 const EMPTY = new Uint8Array(0)
+const EMPTY_VIEW = viewOf(EMPTY)
 /** Smallest buffer allocated: V8 keeps typed arrays up to 64 bytes on its heap, cheap to make. */
 const MIN_BYTES = 16
+const ON_HEAP_BYTES = 64
 
 export class ByteSlot {
   private buf: Uint8Array = EMPTY
+  private view: DataView = EMPTY_VIEW
   /** Bytes kept (≤ capacity). */
   length = 0
   /** Bytes the source had: more than `length` means the copy was cut short. */
@@ -34,6 +38,8 @@ export class ByteSlot {
     let size = MIN_BYTES
     while (size < n) size *= 2
     this.buf = new Uint8Array(size < this.capacity ? size : this.capacity)
+    // A view would move a small on-heap buffer off the heap; small copies are short loops anyway.
+    this.view = this.buf.length > ON_HEAP_BYTES ? viewOf(this.buf) : EMPTY_VIEW
     return this.buf
   }
 
@@ -41,7 +47,8 @@ export class ByteSlot {
   set(data: Uint8Array, off: number, len: number, total = len): void {
     const n = len < this.capacity ? (len > 0 ? len : 0) : this.capacity
     const b = this.room(n)
-    for (let i = 0; i < n; i++) b[i] = data[off + i]
+    if (this.view !== EMPTY_VIEW) copyBytes(this.view, 0, data, off, n)
+    else for (let i = 0; i < n; i++) b[i] = data[off + i]
     this.length = n
     this.sourceLength = total > n ? total : n
   }
@@ -64,7 +71,8 @@ export class ByteSlot {
   copyFrom(other: ByteSlot): void {
     const n = other.length < this.capacity ? other.length : this.capacity
     const b = this.room(n)
-    for (let i = 0; i < n; i++) b[i] = other.buf[i]
+    if (this.view !== EMPTY_VIEW && other.view !== EMPTY_VIEW) copyView(this.view, 0, other.view, 0, n)
+    else for (let i = 0; i < n; i++) b[i] = other.buf[i]
     this.length = n
     this.sourceLength = other.sourceLength
   }

