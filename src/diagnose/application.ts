@@ -2,14 +2,14 @@ import type {AppContext} from '../decode/app/stream.js'
 import {type BreakKind, userSymptoms} from '../decode/app/symptom.js'
 import type {Finding} from '../report/report.js'
 import type {Incident} from './incident.js'
+import {contextsOf} from './lookup.js'
 
 /** The richest protocol view of a flow: a real server sees both directions, a DR director only the client's. */
 function bestContext(inc: Incident, client: string, service: string, primary: AppContext | null): AppContext | null {
   let best = primary
   for (const cap of inc.captures) {
-    for (const ev of [...cap.scan.ledger.resets, ...cap.scan.ledger.stalls]) {
-      const c = ev.context
-      if (c.client !== client || c.service !== service || c.app === null || c.app.protocol === null) continue
+    for (const c of contextsOf(cap.scan, client, service)) {
+      if (c.app === null || c.app.protocol === null) continue
       if (best === null || best.protocol === null || (c.app.lastError && !best.lastError) || c.app.commands > best.commands) best = c.app
     }
   }

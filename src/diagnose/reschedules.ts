@@ -4,6 +4,7 @@ import {humanDuration} from '../util/time.js'
 import type {ConnectionStart} from '../vantage/ledger.js'
 import type {Failover} from './failovers.js'
 import {type Incident, type IncidentCapture, isoTimeOf, packetEvidence, refEpoch, round9} from './incident.js'
+import {connectionsOf} from './lookup.js'
 import {FAILOVER_FIX, persistenceFix} from './recommend.js'
 
 interface Conn {
@@ -134,7 +135,7 @@ export function rescheduleFindings(inc: Incident, failovers: Failover[]): Findin
 function synAtRealServer(inc: Incident, conn: Conn): EvidenceFrame | null {
   for (const cap of inc.captures) {
     if (cap.role !== 'real-server') continue
-    const c = cap.scan.ledger.connections.find((x) => x.client === conn.c.client && x.service === conn.c.service)
+    const c = connectionsOf(cap.scan, conn.c.client, conn.c.service)[0]
     if (c) return packetEvidence(cap, c.syn, 'the SYN arriving at the new real server')
   }
   return null

@@ -2,6 +2,7 @@ import type {Cause, Confidence, EvidenceFrame, Finding, Sender} from '../report/
 import {humanDuration} from '../util/time.js'
 import type {ClientPacket, ResetEvent} from '../vantage/ledger.js'
 import {applicationOf} from './application.js'
+import {connectionsOf, flowsBetween, ownerChangesOf} from './lookup.js'
 import type {Failover} from './failovers.js'
 import {
   evidence,
@@ -87,14 +88,14 @@ function forwardedElsewhere(inc: Incident, at: Sighting, epoch: number): {cap: I
   const {client, service} = at.rst.context
   for (const cap of inc.captures) {
     if (cap === at.cap) continue
-    for (const r of cap.scan.ledger.connections) {
-      if (r.client === client && r.service === service && r.director !== null && r.director !== at.rst.srcMac) {
+    for (const r of connectionsOf(cap.scan, client, service)) {
+      if (r.director !== null && r.director !== at.rst.srcMac) {
         if (refEpoch(cap, r.syn.ref) < epoch) return {cap, p: r.syn}
       }
     }
     // Client packets reaching a real server from another director's MAC.
-    for (const o of cap.scan.ledger.vipOwnerChanges) {
-      if (o.client === client && o.service === service && o.dstMac !== null && cap.role !== 'director') {
+    for (const o of ownerChangesOf(cap.scan, client, service)) {
+      if (o.dstMac !== null && cap.role !== 'director') {
         if (refEpoch(cap, o.ref) < epoch) return {cap, p: {ref: o.ref, flags: 0, seq: 0, ack: 0, len: 0, ipId: 0, forwarded: null}}
       }
     }
@@ -106,7 +107,7 @@ function forwardedElsewhere(inc: Incident, at: Sighting, epoch: number): {cap: I
 function realServerView(inc: Incident, client: string, service: string, after: number): {text: string; ev: EvidenceFrame | null} | null {
   for (const cap of inc.captures) {
     if (cap.role !== 'real-server') continue
-    const f = cap.scan.flows.find((x) => (x.orig === client && x.resp === service) || (x.orig === service && x.resp === client))
+    const f = flowsBetween(cap.scan, client, service)[0]
     if (!f) continue
     const serverClosed = (f.orig === service ? f.finOrig + f.rstOrig : f.finResp + f.rstResp) > 0
     const lastRef = f.lastEpoch - cap.offset
@@ -247,8 +248,7 @@ function lastSeenAtRealServer(inc: Incident, client: string, service: string, be
   let best: {epoch: number; file: string} | null = null
   for (const cap of inc.captures) {
     if (cap.role !== 'real-server') continue
-    for (const f of cap.scan.flows) {
-      if (!((f.orig === client && f.resp === service) || (f.resp === client && f.orig === service))) continue
+    for (const f of flowsBetween(cap.scan, client, service)) {
       const e = f.lastEpoch - cap.offset
       if (e < before && (best === null || e > best.epoch)) best = {epoch: e, file: cap.scan.file}
     }
