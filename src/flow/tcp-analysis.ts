@@ -9,7 +9,7 @@
  * Wireshark's flow1 (packets whose source address, then port, compares greater) and dir 1 flow2.
  * Nothing here allocates per frame; the unacked-segment lists share one growable node pool.
  */
-import {A_F, A_F_N, A_FIRST_RTT, A_I, A_I_N, A_MRU_SYN_NSEC, A_MRU_SYN_SEC, CHUNK_MASK, CHUNK_SHIFT, STRIDE} from './store.js'
+import {A_F, A_F_N, A_FIRST_RTT, A_I, A_I_N, A_MRU_SYN_NSEC, A_MRU_SYN_SEC, A_WORDS, CHUNK_MASK, CHUNK_SHIFT, STRIDE} from './store.js'
 import type {FlowStore} from './store.js'
 
 export const TCP_A_RETRANSMISSION = 0x0001
@@ -203,6 +203,41 @@ export class TcpAnalyzer {
     f64[(o + A_FIRST_RTT) / 2] = 0
     f64[(o + A_MRU_SYN_SEC) / 2] = 0
     f64[(o + A_MRU_SYN_NSEC) / 2] = 0
+  }
+
+  /**
+   * Make this analyzer's state for `slot` a copy of `src`'s (whatever either store's layout): a second view
+   * forked from the first one at the moment they start to differ. The unacked lists get nodes of this pool.
+   */
+  copyFlowFrom(src: TcpAnalyzer, slot: number): void {
+    const ch = slot >>> CHUNK_SHIFT
+    const from = src.store.i32[ch]
+    const to = this.store.i32[ch]
+    const so = src.blockOf(slot) + A_I
+    const o = this.blockOf(slot) + A_I
+    for (let k = 0; k < A_WORDS; k++) to[o + k] = from[so + k]
+    for (let d = 0; d < 2; d++) {
+      const sb = so + d * A_I_N
+      const b = o + d * A_I_N
+      // The copied list words name src's nodes: rebuild the list from this pool, newest first as there.
+      to[b + I_SEG_HEAD] = -1
+      to[b + I_SEG_TAIL] = -1
+      to[b + I_SEG_NODES] = 0
+      if (from[sb + I_SEG_COUNT] === 0) continue
+      let prev = -1
+      for (let n = from[sb + I_SEG_HEAD]; n >= 0; n = src.nodes[n * N_STRIDE + N_NEXT]) {
+        const m = this.allocNode()
+        const x = m * N_STRIDE
+        this.nodes[x + N_END] = src.nodes[n * N_STRIDE + N_END]
+        this.nodes[x + N_CNT] = src.nodes[n * N_STRIDE + N_CNT]
+        this.nodes[x + N_NEXT] = -1
+        if (prev < 0) to[b + I_SEG_HEAD] = m
+        else this.nodes[prev * N_STRIDE + N_NEXT] = m
+        prev = m
+        to[b + I_SEG_NODES]++
+      }
+      to[b + I_SEG_TAIL] = prev
+    }
   }
 
   /** Release the unacked lists of an evicted flow (the rest is overwritten by initFlow). */
@@ -440,14 +475,8 @@ export class TcpAnalyzer {
       i32[b + I_SEG_COUNT] = count + 1
       return
     }
-    let n = this.freeNode
-    if (n >= 0) {
-      this.freeNode = nodes[n * N_STRIDE + N_NEXT]
-    } else {
-      if (this.poolTop >= this.nodeCap) nodes = this.growPool()
-      n = this.poolTop++
-    }
-    this.poolUsed++
+    const n = this.allocNode()
+    nodes = this.nodes
     const x = n * N_STRIDE
     nodes[x + N_END] = end
     nodes[x + N_CNT] = 1
@@ -457,6 +486,19 @@ export class TcpAnalyzer {
     i32[b + I_SEG_HEAD] = n
     i32[b + I_HEAD_END] = end
     i32[b + I_SEG_COUNT] = count + 1
+  }
+
+  /** A node from the free list, or a new one from the top of the pool (which may grow: re-read `nodes`). */
+  private allocNode(): number {
+    let n = this.freeNode
+    if (n >= 0) {
+      this.freeNode = this.nodes[n * N_STRIDE + N_NEXT]
+    } else {
+      if (this.poolTop >= this.nodeCap) this.growPool()
+      n = this.poolTop++
+    }
+    this.poolUsed++
+    return n
   }
 
   private growPool(): Int32Array {

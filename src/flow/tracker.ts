@@ -162,8 +162,9 @@ export class FlowTracker {
   private readonly table = new FlowTable(1024)
   private readonly store: FlowStore = this.table.store
   private readonly tcp: TcpAnalyzer
-  private readonly cleanStore: FlowStore | null
-  private readonly cleanTcp: TcpAnalyzer | null
+  private cleanStore: FlowStore | null
+  private cleanTcp: TcpAnalyzer | null
+  private readonly maxUnacked: number
   private readonly keepHistory: boolean
   private readonly hist = new ConnHistory(this.store)
   private readonly idleSec: number
@@ -200,8 +201,24 @@ export class FlowTracker {
     this.onEvict = opts.onEvict
     this.tcp = new TcpAnalyzer(this.store, opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED)
     this.keepHistory = opts.history ?? true
-    this.cleanStore = opts.cleanView ? new FlowStore(A_WORDS) : null
-    this.cleanTcp = this.cleanStore ? new TcpAnalyzer(this.cleanStore, opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED) : null
+    this.maxUnacked = opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED
+    this.cleanStore = null
+    this.cleanTcp = null
+    if (opts.cleanView) this.startCleanView()
+  }
+
+  /**
+   * Start the clean view now (option `cleanView` starts it at once): until the first frame it does not see,
+   * it would equal the full view, so it begins as a copy of the full view's state of every live flow.
+   */
+  startCleanView(): void {
+    if (this.cleanTcp !== null) return
+    const store = new FlowStore(A_WORDS)
+    const tcp = new TcpAnalyzer(store, this.maxUnacked)
+    store.grow(this.store.capacity)
+    for (let s = 0; s < this.table.slotLimit; s++) if (this.table.isLive(s)) tcp.copyFlowFrom(this.tcp, s)
+    this.cleanStore = store
+    this.cleanTcp = tcp
   }
 
   /** Number of flows currently held. */
@@ -212,6 +229,11 @@ export class FlowTracker {
   /** Unacked-segment pool nodes currently held across all flows (memory check). */
   get unackedSegments(): number {
     return this.tcp.unackedNodesInUse
+  }
+
+  /** The same for the clean view (0 before it starts). */
+  get cleanUnackedSegments(): number {
+    return this.cleanTcp?.unackedNodesInUse ?? 0
   }
 
   /**

@@ -7,9 +7,10 @@ import {statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
 
 import type {CaptureSummary} from '../capture/reader.js'
+import type {CaptureRecord} from '../capture/record.js'
 import {decodeCapture} from '../decode/stream.js'
 import {runInWorker, workerAvailable} from '../util/worker.js'
-import {ArtifactScanner, mergeArtifactSummaries, withCleanViewRetry, type ArtifactSummary} from './artifacts.js'
+import {ArtifactScanner, mergeArtifactSummaries, type ArtifactSummary} from './artifacts.js'
 import {shardOf, shardOfRecord} from './shard.js'
 
 export interface ArtifactScan {
@@ -30,23 +31,23 @@ const MAX_SHARDS = 4
 const WORKER = new URL('./artifact-scan-worker.js', import.meta.url)
 
 /** Scan on this thread, the frames of one shard only when `shard` is given. */
-export function scanArtifactsHere(file: string, shard: Shard = {index: 0, count: 1}): Promise<ArtifactScan> {
-  return withCleanViewRetry(async (mirror) => {
-    const sc = new ArtifactScanner({mirror, keepFlows: false})
-    const {index, count} = shard
-    const {summary} = await decodeCapture(
-      file,
-      (rec, pkt) => {
-        if (count === 1 || shardOf(pkt, count) === index) sc.observe(rec, pkt)
-      },
-      count === 1 ? {} : {want: (rec) => {
-        const s = shardOfRecord(rec, count)
-        return s < 0 || s === index
-      }},
-    )
-    sc.finish()
-    return {summary, artifacts: sc.summary()}
-  })
+export async function scanArtifactsHere(file: string, shard: Shard = {index: 0, count: 1}): Promise<ArtifactScan> {
+  const sc = new ArtifactScanner({keepFlows: false})
+  const {index, count} = shard
+  // The other shards' frames are skipped before decoding, from a peek at their ports.
+  const want = (rec: CaptureRecord): boolean => {
+    const s = shardOfRecord(rec, count)
+    return s < 0 || s === index
+  }
+  const {summary} = await decodeCapture(
+    file,
+    (rec, pkt) => {
+      if (count === 1 || shardOf(pkt, count) === index) sc.observe(rec, pkt)
+    },
+    count === 1 ? {} : {want},
+  )
+  sc.finish()
+  return {summary, artifacts: sc.summary()}
 }
 
 /** How many threads a capture is worth: one for stdin, small files, or a single core. */

@@ -116,31 +116,6 @@ function named(counts: Float64Array): FlagCounts {
   return c
 }
 
-/**
- * One capture's DR artifacts, in one streaming pass. Wireshark's flags are computed twice: on every frame
- * (what the user sees) and on the frames left after removing the director's forwarded copies and mirror
- * duplicates (what is real). The difference, frame by frame, is the artifact; the second view is genuine.
- */
-/** Thrown by a mirroring scanner at the first copy or duplicate: scan again with both views. */
-export class NeedsCleanView extends Error {
-  constructor() {
-    super('the capture has copies: both Wireshark views are needed')
-  }
-}
-
-/**
- * Most captures either have copies from their first frames (a director) or none at all: run `scan` with the
- * cheap single view first, and again with both views if a copy turns up.
- */
-export async function withCleanViewRetry<T>(scan: (mirror: boolean) => Promise<T>): Promise<T> {
-  try {
-    return await scan(true)
-  } catch (err) {
-    if (!(err instanceof NeedsCleanView)) throw err
-    return scan(false)
-  }
-}
-
 /** The little a later stage needs of each flow once it is over. */
 export interface FlowRecord {
   id: number
@@ -162,16 +137,17 @@ export interface FlowRecord {
 export interface ArtifactScannerOptions {
   /** How far apart (capture seconds) a frame and its forwarded copy may be. Default 1. */
   windowSeconds?: number
-  /**
-   * Until the first copy or duplicate the copy-free view equals the full one, so it is not computed twice;
-   * when one turns up the scanner throws `NeedsCleanView` and the caller starts over without mirror. Real-server
-   * and client captures, which have no copies, so cost one Wireshark analysis instead of two.
-   */
-  mirror?: boolean
   /** Collect a FlowRecord per flow in `flows` (default true). */
   keepFlows?: boolean
 }
 
+/**
+ * One capture's DR artifacts, in one streaming pass. Wireshark's flags are computed twice: on every frame
+ * (what the user sees) and on the frames left after removing the director's forwarded copies and mirror
+ * duplicates (what is real). The difference, frame by frame, is the artifact; the second view is genuine.
+ * Until the first copy or duplicate the two views are the same, so the second one starts there, forked
+ * from the first: real-server and client captures, which have no copies, cost one analysis, not two.
+ */
 export class ArtifactScanner {
   readonly pairer: DrPairer
   readonly flows: FlowRecord[] = []
@@ -215,13 +191,13 @@ export class ArtifactScanner {
   /** Genuine Wireshark flags (tshark-expanded) of the last frame; 0 for copies and duplicates. */
   lastGenuine = 0
 
-  private readonly mirror: boolean
+  /** True once a copy or duplicate turned up and the copy-free view runs apart. */
+  private cleanView = false
 
   constructor(opts: ArtifactScannerOptions = {}) {
-    this.mirror = opts.mirror ?? false
     this.pairer = new DrPairer(opts.windowSeconds ?? 1)
     const keepFlows = opts.keepFlows ?? true
-    this.all = new FlowTracker({onEvict: keepFlows ? this.onEvict : undefined, cleanView: !this.mirror, history: keepFlows})
+    this.all = new FlowTracker({onEvict: keepFlows ? this.onEvict : undefined, history: keepFlows})
   }
 
   observe(rec: CaptureRecord, pkt: Packet): FrameClass {
@@ -232,7 +208,10 @@ export class ArtifactScanner {
     if (pkt.ipVersion === 0) return FrameClass.Original
     this.ipFrames++
     const cls = pkt.stop === Stop.Ok || pkt.stop === Stop.Truncated ? this.pairer.observeRecord(rec, pkt) : FrameClass.Original
-    if (cls !== FrameClass.Original && this.mirror) throw new NeedsCleanView()
+    if (cls !== FrameClass.Original && !this.cleanView) {
+      this.all.startCleanView()
+      this.cleanView = true
+    }
     this.lastClass = cls
     if (cls === FrameClass.DrCopy) this.notePair(pkt)
 
@@ -248,7 +227,7 @@ export class ArtifactScanner {
       return cls
     }
     let real = seen
-    if (!this.mirror) real = this.all.cleanResult.analysed ? tsharkFlags(this.all.cleanResult.flags) : 0
+    if (this.cleanView) real = this.all.cleanResult.analysed ? tsharkFlags(this.all.cleanResult.flags) : 0
     this.lastGenuine = real
     if (oversize) {
       addBits(this.offloadFlags, seen)

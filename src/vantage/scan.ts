@@ -4,7 +4,7 @@ import type {CaptureSummary} from '../capture/reader.js'
 import {decodeCapture, type DecodeStats} from '../decode/stream.js'
 import {LvscopeError} from '../util/errors.js'
 import {runInWorker, workerAvailable} from '../util/worker.js'
-import {ArtifactScanner, withCleanViewRetry, type ArtifactSummary, type FlowRecord} from './artifacts.js'
+import {ArtifactScanner, type ArtifactSummary, type FlowRecord} from './artifacts.js'
 import {CaptureLedger, type LedgerData} from './ledger.js'
 
 /** Everything one streaming pass learns about one capture (plain data). */
@@ -18,12 +18,8 @@ export interface CaptureScan {
 }
 
 /** Read, decode, pair DR copies, run both Wireshark views and keep the ledger — one pass, bounded memory. */
-export function scanCapture(file: string): Promise<CaptureScan> {
-  return withCleanViewRetry((mirror) => scanOnce(file, mirror))
-}
-
-async function scanOnce(file: string, mirror: boolean): Promise<CaptureScan> {
-  const art = new ArtifactScanner({mirror})
+export async function scanCapture(file: string): Promise<CaptureScan> {
+  const art = new ArtifactScanner()
   const pairer = art.pairer
   const ledger = new CaptureLedger(pairer.macs)
   const {summary, stats} = await decodeCapture(file, (rec, pkt) => {
