@@ -61,60 +61,39 @@ function fullWord(data: Uint8Array, i: number): number {
   return (data[i] << 24) | (data[i + 1] << 16) | (data[i + 2] << 8) | data[i + 3]
 }
 
+/** The words hashed for one packet (at most 1 + 4 + 1 + 5 + 1 + 8); reused, so hashing allocates nothing. */
+const words = new Int32Array(24)
+
 /**
  * Write the packet's fingerprint into out[0] (lookup key) and out[1] (confirmation), both in one pass over
- * the fields; no allocation. The packet must have an IP layer (ipVersion 4 or 6). Writing the uint32s to a
- * typed array (rather than returning them) keeps V8 from boxing them.
+ * the same words; no allocation. The packet must have an IP layer (ipVersion 4 or 6). Writing the uint32s to
+ * a typed array (rather than returning them) keeps V8 from boxing them.
  */
 export function fingerprintInto(pkt: Packet, out: Uint32Array): void {
-  let a = 0x9747b28c | 0
-  let b = 0x811c9dc5 | 0
-  let k = (pkt.ipVersion << 8) | pkt.proto
-  a = mix(a, k)
-  b = fnv(b, k)
+  const w = words
+  let n = 0
+  w[n++] = (pkt.ipVersion << 8) | pkt.proto
   if (pkt.ipVersion === 4) {
-    k = pkt.v4Src | 0
-    a = mix(a, k)
-    b = fnv(b, k)
+    w[n++] = pkt.v4Src
   } else {
     const v6 = pkt.v6Src
-    for (let i = 0; i < 4; i++) {
-      k = v6[i] | 0
-      a = mix(a, k)
-      b = fnv(b, k)
-    }
+    for (let i = 0; i < 4; i++) w[n++] = v6[i]
   }
-  k = (pkt.sport << 16) ^ pkt.ipId
-  a = mix(a, k)
-  b = fnv(b, k)
+  w[n++] = (pkt.sport << 16) ^ pkt.ipId
   if (pkt.proto === IPPROTO_TCP) {
-    k = pkt.seq | 0
-    a = mix(a, k)
-    b = fnv(b, k)
-    k = pkt.ack | 0
-    a = mix(a, k)
-    b = fnv(b, k)
-    k = (pkt.tcpFlags << 16) | pkt.window
-    a = mix(a, k)
-    b = fnv(b, k)
+    w[n++] = pkt.seq
+    w[n++] = pkt.ack
+    w[n++] = (pkt.tcpFlags << 16) | pkt.window
     if (pkt.hasTimestamps) {
-      k = pkt.tsVal | 0
-      a = mix(a, k)
-      b = fnv(b, k)
-      k = pkt.tsEcr | 0
-      a = mix(a, k)
-      b = fnv(b, k)
+      w[n++] = pkt.tsVal
+      w[n++] = pkt.tsEcr
     }
   } else if (pkt.proto === IPPROTO_UDP) {
-    a = mix(a, pkt.udpLen)
-    b = fnv(b, pkt.udpLen)
+    w[n++] = pkt.udpLen
   } else {
-    k = (pkt.icmpType << 8) | (pkt.icmpCode & 0xff)
-    a = mix(a, k)
-    b = fnv(b, k)
+    w[n++] = (pkt.icmpType << 8) | (pkt.icmpCode & 0xff)
   }
-  a = mix(a, pkt.payloadLen)
-  b = fnv(b, pkt.payloadLen)
+  w[n++] = pkt.payloadLen
   const off = pkt.payloadOff
   const cap = pkt.payloadCaptured
   if (off >= 0 && cap > 0) {
@@ -122,29 +101,19 @@ export function fingerprintInto(pkt: Packet, out: Uint32Array): void {
     const end = off + cap
     if (cap >= 2 * SAMPLE) {
       // Whole words at both ends: no per-byte bounds checks.
-      for (let i = off; i < off + SAMPLE; i += 4) {
-        k = fullWord(data, i)
-        a = mix(a, k)
-        b = fnv(b, k)
-      }
-      for (let i = end - SAMPLE; i < end; i += 4) {
-        k = fullWord(data, i)
-        a = mix(a, k)
-        b = fnv(b, k)
-      }
+      for (let i = off; i < off + SAMPLE; i += 4) w[n++] = fullWord(data, i)
+      for (let i = end - SAMPLE; i < end; i += 4) w[n++] = fullWord(data, i)
     } else {
       const headEnd = Math.min(end, off + SAMPLE)
-      for (let i = off; i < headEnd; i += 4) {
-        k = word(data, i, headEnd)
-        a = mix(a, k)
-        b = fnv(b, k)
-      }
-      for (let i = Math.max(headEnd, end - SAMPLE); i < end; i += 4) {
-        k = word(data, i, end)
-        a = mix(a, k)
-        b = fnv(b, k)
-      }
+      for (let i = off; i < headEnd; i += 4) w[n++] = word(data, i, headEnd)
+      for (let i = Math.max(headEnd, end - SAMPLE); i < end; i += 4) w[n++] = word(data, i, end)
     }
+  }
+  let a = 0x9747b28c | 0
+  let b = 0x811c9dc5 | 0
+  for (let i = 0; i < n; i++) {
+    a = mix(a, w[i])
+    b = fnv(b, w[i])
   }
   out[0] = finish(a)
   out[1] = finish(b)
