@@ -72,7 +72,8 @@ export interface FlowTrackerOptions {
   /**
    * Run a second Wireshark analysis per flow over only the frames observe() is told belong to it
    * (`inCleanView`): what the capture would show without its duplicates. Sharing the flow lookup
-   * costs far less than a second tracker. Its per-frame output is `cleanResult`.
+   * costs far less than a second tracker. Its per-frame output is `cleanResult`. Without this option
+   * it starts when `startCleanView()` is called.
    */
   cleanView?: boolean
   /** Keep the Zeek history and state (default true); without it summaries say history '' and state 'OTH'. */
@@ -199,9 +200,9 @@ export class FlowTracker {
     this.sweepSec = this.idleSec > 0 ? this.idleSec / 8 : Infinity
     this.sweepFrames = this.idleSec > 0 ? this.idleFrames / 8 : Infinity
     this.onEvict = opts.onEvict
-    this.tcp = new TcpAnalyzer(this.store, opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED)
-    this.keepHistory = opts.history ?? true
     this.maxUnacked = opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED
+    this.tcp = new TcpAnalyzer(this.store, this.maxUnacked)
+    this.keepHistory = opts.history ?? true
     this.cleanStore = null
     this.cleanTcp = null
     if (opts.cleanView) this.startCleanView()
