@@ -39,6 +39,11 @@ export default class Analyze extends LvscopeCommand {
     config: Flags.string({description: 'ipvsadm -Ln/-Lnc/--timeout/-S output, /proc/net/ip_vs*, or keepalived.conf (repeatable; recognised by content)', multiple: true}),
     'keepalived-version': Flags.string({description: 'keepalived version (decides whether lvs_timeouts apply without lvs_sync_daemon)'}),
     kernel: Flags.string({description: 'director kernel version, e.g. 5.4 or 6.1 (expire_nodest_conn behaves differently before 5.9)', default: '6.1'}),
+    threads: Flags.integer({
+      description: 'threads per capture, each scanning a share of its flows (default: the cores shared among the captures, for captures over 64 MiB)',
+      min: 1,
+      max: 16,
+    }),
     ...placementFlags,
   }
 
@@ -57,7 +62,7 @@ export default class Analyze extends LvscopeCommand {
     })
 
     const scans: CaptureScan[] = []
-    for (const r of await scanCaptures(files)) {
+    for (const r of await scanCaptures(files, flags.threads)) {
       if (!(r instanceof LvscopeError)) scans.push(r)
       else if (files.length === 1) throw r
       else this.logToStderr(`lvscope: ${r.message} (skipped)`)

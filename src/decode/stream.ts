@@ -4,6 +4,7 @@ import type {CaptureWarning} from '../util/errors.js'
 import {decodeRecord} from './decode.js'
 import {isDecodableLinktype, linktypeName} from './linktypes.js'
 import {Packet, Stop} from './packet.js'
+import {shardOf, shardOfRecord, type Shard} from './shard.js'
 
 export type PacketHandler = (rec: CaptureRecord, pkt: Packet) => void
 
@@ -16,8 +17,11 @@ export interface DecodeStats {
 }
 
 export interface DecodeOptions {
-  /** Decode (and hand on) only the records this accepts; the others are counted in stats.frames alone. */
-  want?: (rec: CaptureRecord) => boolean
+  /**
+   * Hand on only this shard's frames (see shardOf): the others are counted in stats.frames alone, and most
+   * are not even decoded. Every other count then covers this shard's frames only, so shards' stats add up.
+   */
+  shard?: Shard
 }
 
 /**
@@ -31,24 +35,33 @@ export async function decodeCapture(
 ): Promise<{summary: CaptureSummary; stats: DecodeStats}> {
   const pkt = new Packet()
   const stats: DecodeStats = {frames: 0, unsupported: new Map(), truncated: 0, malformed: 0}
-  const want = opts.want
+  const {index, count} = opts.shard ?? {index: 0, count: 1}
   const summary = await readCapture(file, (rec) => {
     stats.frames++
-    if (want !== undefined && !want(rec)) return
-    decodeRecord(rec, pkt)
+    if (count > 1) {
+      // Most frames tell their shard from their raw bytes; the rest are decoded first.
+      const s = shardOfRecord(rec, count)
+      if (s >= 0 && s !== index) return
+      decodeRecord(rec, pkt)
+      if (s < 0 && shardOf(pkt, count) !== index) return
+    } else decodeRecord(rec, pkt)
     if (!isDecodableLinktype(rec.linktype)) {
       stats.unsupported.set(rec.linktype, (stats.unsupported.get(rec.linktype) ?? 0) + 1)
     } else if (pkt.stop === Stop.Truncated) stats.truncated++
     else if (pkt.stop === Stop.Malformed) stats.malformed++
     onPacket(rec, pkt)
   })
-  for (const [lt, n] of stats.unsupported) {
-    const w: CaptureWarning = {
-      code: 'unsupported-linktype',
-      message: `${file}: ${n} frame(s) of link type ${linktypeName(lt)} (${lt}) not decoded (counted and skipped)`,
-      offset: -1,
-    }
-    summary.warnings.push(w)
-  }
+  summary.warnings.push(...decodeWarnings(file, stats))
   return {summary, stats}
+}
+
+export const UNSUPPORTED_LINKTYPE = 'unsupported-linktype'
+
+/** One warning per link type whose frames were counted and skipped. */
+export function decodeWarnings(file: string, stats: DecodeStats): CaptureWarning[] {
+  return [...stats.unsupported].map(([lt, n]) => ({
+    code: UNSUPPORTED_LINKTYPE,
+    message: `${file}: ${n} frame(s) of link type ${linktypeName(lt)} (${lt}) not decoded (counted and skipped)`,
+    offset: -1,
+  }))
 }

@@ -2,7 +2,8 @@
 import {workerData} from 'node:worker_threads'
 
 import {postOutcome} from '../util/worker.js'
-import {scanArtifactsHere, type Shard} from './artifact-scan.js'
+import type {Shard} from '../decode/shard.js'
+import {scanArtifactsHere} from './artifact-scan.js'
 
 const {file, shard} = workerData as {file: string; shard: Shard}
 await postOutcome(() => scanArtifactsHere(file, shard))

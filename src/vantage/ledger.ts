@@ -450,3 +450,38 @@ export class CaptureLedger {
     })
   }
 }
+
+/**
+ * The ledgers of one capture's flow shards as one: each list back in capture order (by the frame that
+ * recorded each entry; a frame belongs to one shard), capped as one ledger would be, flow ids made unique as
+ * mergeScans makes them (shard s's id i becomes i × shards + s).
+ */
+export function mergeLedgers(parts: readonly LedgerData[]): LedgerData {
+  if (parts.length === 1) return parts[0]
+  const n = parts.length
+  const merge = <T>(lists: T[][], frameOf: (x: T) => number): T[] =>
+    lists
+      .flat()
+      .sort((a, b) => frameOf(a) - frameOf(b))
+      .slice(0, MAX_EVENTS)
+  const renumber = <T extends {flowId: number}>(pick: (l: LedgerData) => T[]): T[][] =>
+    parts.map((l, s) => pick(l).map((x) => ({...x, flowId: x.flowId * n + s})))
+  const allResets = renumber((l) => l.resets)
+  const resetCount = allResets.reduce((k, r) => k + r.length, 0)
+  let longestSurvived: LedgerData['longestSurvived'] = null
+  for (const l of parts) {
+    const c = l.longestSurvived
+    if (c === null) continue
+    // The first strictly longer one, as one ledger keeps it.
+    if (longestSurvived === null || c.gap > longestSurvived.gap || (c.gap === longestSurvived.gap && c.next.ref.frame < longestSurvived.next.ref.frame)) longestSurvived = c
+  }
+  return {
+    resets: merge(allResets, (r) => r.ref.frame),
+    stalls: merge(renumber((l) => l.stalls), (s) => s.retransmissions[STALL_RETRANSMISSIONS - 1].ref.frame),
+    connections: merge(renumber((l) => l.connections), (c) => c.syn.ref.frame),
+    arps: merge(parts.map((l) => l.arps), (a) => a.ref.frame),
+    vipOwnerChanges: merge(renumber((l) => l.vipOwnerChanges), (o) => o.ref.frame),
+    longestSurvived,
+    eventsDropped: parts.reduce((k, l) => k + l.eventsDropped, 0) + Math.max(0, resetCount - MAX_EVENTS),
+  }
+}

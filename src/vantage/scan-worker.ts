@@ -1,8 +1,9 @@
-/** Worker thread entry: scan one capture and post the plain result (see scanCaptures). */
+/** Worker thread entry: scan one capture, or one flow shard of it, and post the plain result (see scanCaptures). */
 import {workerData} from 'node:worker_threads'
 
+import type {Shard} from '../decode/shard.js'
 import {postOutcome} from '../util/worker.js'
 import {scanCapture} from './scan.js'
 
-const {file} = workerData as {file: string}
-await postOutcome(() => scanCapture(file))
+const {file, shard} = workerData as {file: string; shard?: Shard}
+await postOutcome(() => scanCapture(file, shard))

@@ -1,11 +1,13 @@
 import {availableParallelism} from 'node:os'
 
 import type {CaptureSummary} from '../capture/reader.js'
-import {decodeCapture, type DecodeStats} from '../decode/stream.js'
+import type {Shard} from '../decode/shard.js'
+import {decodeCapture, decodeWarnings, UNSUPPORTED_LINKTYPE, type DecodeStats} from '../decode/stream.js'
 import {LvscopeError} from '../util/errors.js'
 import {runInWorker, workerAvailable} from '../util/worker.js'
-import {ArtifactScanner, type ArtifactSummary, type FlowRecord} from './artifacts.js'
-import {CaptureLedger, type LedgerData} from './ledger.js'
+import {ArtifactScanner, mergeArtifactSummaries, type ArtifactSummary, type FlowRecord} from './artifacts.js'
+import {CaptureLedger, mergeLedgers, type LedgerData} from './ledger.js'
+import {shardsFor} from './sharding.js'
 
 /** Everything one streaming pass learns about one capture (plain data). */
 export interface CaptureScan {
@@ -17,42 +19,95 @@ export interface CaptureScan {
   flows: FlowRecord[]
 }
 
-/** Read, decode, pair DR copies, run both Wireshark views and keep the ledger — one pass, bounded memory. */
-export async function scanCapture(file: string): Promise<CaptureScan> {
+/**
+ * Read, decode, pair DR copies, run both Wireshark views and keep the ledger — one pass, bounded memory. With
+ * `shard`, only that share of the capture's flows (mergeScans puts the shares together).
+ */
+export async function scanCapture(file: string, shard: Shard = {index: 0, count: 1}): Promise<CaptureScan> {
   const art = new ArtifactScanner()
   const pairer = art.pairer
   const ledger = new CaptureLedger(pairer.macs)
-  const {summary, stats} = await decodeCapture(file, (rec, pkt) => {
-    const cls = art.observe(rec, pkt)
-    ledger.observe(rec, pkt, cls, pairer.pairFrame, pairer.pairRealServerId, pairer.pairDirectorId, art.lastFlow, art.lastSlot, art.lastIsOrig, art.lastGenuine)
-  })
+  const {summary, stats} = await decodeCapture(
+    file,
+    (rec, pkt) => {
+      const cls = art.observe(rec, pkt)
+      ledger.observe(rec, pkt, cls, pairer.pairFrame, pairer.pairRealServerId, pairer.pairDirectorId, art.lastFlow, art.lastSlot, art.lastIsOrig, art.lastGenuine)
+    },
+    {shard},
+  )
   art.finish()
   return {file, summary, decode: stats, artifacts: art.summary(), ledger: ledger.data(), flows: art.flows}
+}
+
+/**
+ * One capture's scan from the scans of its flow shards: counts add up, lists merge back into capture order,
+ * and flow ids become unique (shard s's id i becomes i × shards + s).
+ */
+export function mergeScans(parts: readonly CaptureScan[]): CaptureScan {
+  if (parts.length === 1) return parts[0]
+  const n = parts.length
+  const decode: DecodeStats = {
+    // Every shard counted every frame; each frame's other counts went to the one shard it belongs to.
+    frames: parts[0].decode.frames,
+    unsupported: new Map(),
+    truncated: 0,
+    malformed: 0,
+  }
+  for (const p of parts) {
+    decode.truncated += p.decode.truncated
+    decode.malformed += p.decode.malformed
+    for (const [lt, c] of p.decode.unsupported) decode.unsupported.set(lt, (decode.unsupported.get(lt) ?? 0) + c)
+  }
+  const file = parts[0].file
+  // The reader's warnings are the same in every shard; the decoder's are recounted over all of them.
+  const warnings = [...parts[0].summary.warnings.filter((w) => w.code !== UNSUPPORTED_LINKTYPE), ...decodeWarnings(file, decode)]
+  return {
+    file,
+    summary: {...parts[0].summary, warnings},
+    decode,
+    artifacts: mergeArtifactSummaries(parts.map((p) => p.artifacts)),
+    ledger: mergeLedgers(parts.map((p) => p.ledger)),
+    flows: parts.flatMap((p, s) => p.flows.map((f) => ({...f, id: f.id * n + s}))),
+  }
 }
 
 const WORKER = new URL('./scan-worker.js', import.meta.url)
 
 /**
- * Scan several captures, one worker thread per capture and as many at once as there are cores: an incident's
- * director and real-server captures are independent until correlation. Falls back to the calling thread where
- * the compiled worker is absent (running from TypeScript sources).
+ * Scan several captures: an incident's director and real-server captures are independent until correlation.
+ * Each capture over 64 MiB is split into flow shards when there are more cores than captures (`threads` per
+ * capture overrides), and the shards run in worker threads, as many at once as there are cores. Falls back to the
+ * calling thread where the compiled worker is absent (running from TypeScript sources).
  */
-export async function scanCaptures(files: readonly string[]): Promise<(CaptureScan | LvscopeError)[]> {
-  const useWorkers = files.length > 1 && workerAvailable(WORKER)
-  const out: (CaptureScan | LvscopeError)[] = new Array(files.length)
+export async function scanCaptures(files: readonly string[], threads?: number): Promise<(CaptureScan | LvscopeError)[]> {
+  const cores = availableParallelism()
+  const workers = workerAvailable(WORKER)
+  const perCapture = workers ? Math.max(1, Math.floor(cores / files.length)) : 1
+  const tasks = files.flatMap((file, i) => {
+    // An explicit count is obeyed (stdin excepted: it can be read only once).
+    const count = file === '-' ? 1 : (threads ?? shardsFor(file, perCapture))
+    return Array.from({length: count}, (_, index) => ({i, file, shard: {index, count}}))
+  })
+  const useWorkers = workers && tasks.length > 1
+  const parts: (CaptureScan | LvscopeError)[] = new Array(tasks.length)
   let next = 0
   const lane = async (): Promise<void> => {
-    while (next < files.length) {
-      const i = next++
+    while (next < tasks.length) {
+      const t = next++
+      const {file, shard} = tasks[t]
       try {
-        out[i] = await (useWorkers ? runInWorker<CaptureScan>(WORKER, {file: files[i]}) : scanCapture(files[i]))
+        parts[t] = await (useWorkers ? runInWorker<CaptureScan>(WORKER, {file, shard}) : scanCapture(file, shard))
       } catch (err) {
         if (!(err instanceof LvscopeError)) throw err
-        out[i] = err
+        parts[t] = err
       }
     }
   }
-  const lanes = useWorkers ? Math.max(1, Math.min(files.length, availableParallelism())) : 1
+  const lanes = useWorkers ? Math.max(1, Math.min(tasks.length, cores)) : 1
   await Promise.all(Array.from({length: lanes}, lane))
-  return out
+  return files.map((_, i) => {
+    const mine = parts.filter((_, t) => tasks[t].i === i)
+    const failed = mine.find((p): p is LvscopeError => p instanceof LvscopeError)
+    return failed ?? mergeScans(mine as CaptureScan[])
+  })
 }

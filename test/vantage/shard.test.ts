@@ -15,8 +15,9 @@ import {decodeFrame} from '../../src/decode/decode.js'
 import {decodeCapture} from '../../src/decode/stream.js'
 import {Packet} from '../../src/decode/packet.js'
 import {scanArtifacts, scanArtifactsHere} from '../../src/vantage/artifact-scan.js'
+import {mergeScans, scanCapture, type CaptureScan} from '../../src/vantage/scan.js'
 import type {ArtifactSummary} from '../../src/vantage/artifacts.js'
-import {shardOf, shardOfRecord} from '../../src/vantage/shard.js'
+import {shardOf, shardOfRecord} from '../../src/decode/shard.js'
 import {REPO_ROOT, runCli} from '../helpers/cli.js'
 import {ethernet, ipv4, tcp, udp} from '../helpers/frames.js'
 
@@ -116,5 +117,41 @@ describe('shardOfRecord', () => {
       }),
       {numRuns: 5000},
     )
+  })
+})
+
+/** A scan as plain data, flow ids and the order of flow records (eviction order) left out. */
+function plainScan(s: CaptureScan): unknown {
+  const noId = <T extends object>(x: T): unknown => ({...x, flowId: undefined, id: undefined})
+  const l = s.ledger
+  return {
+    ...s,
+    artifacts: plain(s.artifacts),
+    decode: {...s.decode, unsupported: [...s.decode.unsupported]},
+    ledger: {...l, resets: l.resets.map(noId), stalls: l.stalls.map(noId), connections: l.connections.map(noId), vipOwnerChanges: l.vipOwnerChanges.map(noId)},
+    flows: s.flows.map(noId).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+  }
+}
+
+describe('sharded capture scans (analyze)', () => {
+  for (const file of CAPTURES) {
+    it(`2 and 3 shards merge into the one-thread scan: ${file.slice(SAMPLES.length + 1)}`, async () => {
+      const one = await scanCapture(file)
+      for (const n of [2, 3]) {
+        const parts = await Promise.all(Array.from({length: n}, (_, index) => scanCapture(file, {index, count: n})))
+        expect(plainScan(mergeScans(parts))).toEqual(plainScan(one))
+      }
+    })
+  }
+
+  it('analyze gives the same report with its captures split across threads', () => {
+    const dir = join(SAMPLES, 'rs-killed-mysql')
+    const one = runCli(['analyze', '--format', 'json', '--threads', '1', dir])
+    const three = runCli(['analyze', '--format', 'json', '--threads', '3', dir])
+    expect(one.code).toBe(0)
+    expect(three.code).toBe(0)
+    expect(three.stderr).toBe(one.stderr)
+    expect(JSON.parse(three.stdout)).toEqual(JSON.parse(one.stdout))
+    expect(JSON.parse(one.stdout).findings.length).toBeGreaterThan(0)
   })
 })

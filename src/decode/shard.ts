@@ -1,6 +1,12 @@
 import type {CaptureRecord} from '../capture/record.js'
-import {LINKTYPE} from '../decode/linktypes.js'
-import type {Packet} from '../decode/packet.js'
+import {LINKTYPE} from './linktypes.js'
+import type {Packet} from './packet.js'
+
+/** One of `count` threads sharing a capture's flows (see shardOf). */
+export interface Shard {
+  index: number
+  count: number
+}
 
 /**
  * Which of `count` threads handles a frame when one capture's flows are split across threads. All
