@@ -27,7 +27,7 @@ function shardOfPorts(sport: number, dport: number, count: number): number {
 }
 
 /**
- * shardOf() for the common frame — Ethernet, IPv4, a first fragment or none, TCP or UDP — read straight
+ * shardOf() for the common frame — Ethernet, IPv4 not fragmented, TCP or UDP — read straight
  * from the record, so a thread skips decoding the frames of other shards. -1 where only a decode can tell;
  * otherwise the same answer the decoded packet gives (the checks mirror where the decoder stops).
  */

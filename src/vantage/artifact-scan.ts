@@ -1,7 +1,7 @@
 /**
  * The `artifacts` pass over one capture. Both Wireshark views and the DR pairing are per flow, so a large
- * capture is split by flow across worker threads: each reads and decodes the whole file but analyses only
- * its shard, and the summaries add up (mergeArtifactSummaries).
+ * capture is split by flow across worker threads: each reads the whole file but decodes and analyses only
+ * its shard's frames, and the summaries add up (mergeArtifactSummaries).
  */
 import {availableParallelism} from 'node:os'
 
