@@ -118,12 +118,16 @@ export class PcapngReader implements FormatReader {
     }
   }
 
+  /** A block shorter than its fixed part: stop there, since nothing after it can be framed. */
+  private tooShort(what: string, len: number, min: number, at: number): boolean {
+    if (len >= min) return false
+    this.st.stop('bad-block-length', at, `${what} at byte ${at} has length ${len} (< ${min}); stopped reading`)
+    return true
+  }
+
   private sectionHeader(b: Uint8Array, p: number, len: number, at: number): void {
     const st = this.st
-    if (len < 28) {
-      st.stop('bad-block-length', at, `section header block at byte ${at} has length ${len} (< 28); stopped reading`)
-      return
-    }
+    if (this.tooShort('section header block', len, 28, at)) return
     const le = this.le
     const major = u16(b, p + 12, le)
     const minor = u16(b, p + 14, le)
@@ -144,10 +148,7 @@ export class PcapngReader implements FormatReader {
 
   private interfaceBlock(b: Uint8Array, p: number, len: number, at: number): void {
     const st = this.st
-    if (len < 20) {
-      st.stop('bad-block-length', at, `interface description block at byte ${at} has length ${len} (< 20); stopped reading`)
-      return
-    }
+    if (this.tooShort('interface description block', len, 20, at)) return
     const le = this.le
     const linktype = u16(b, p + 8, le)
     const snaplen = u32(b, p + 12, le)
@@ -217,10 +218,7 @@ export class PcapngReader implements FormatReader {
 
   private enhanced(b: Uint8Array, p: number, len: number, at: number): void {
     const st = this.st
-    if (len < 32) {
-      st.stop('bad-block-length', at, `enhanced packet block at byte ${at} has length ${len} (< 32); stopped reading`)
-      return
-    }
+    if (this.tooShort('enhanced packet block', len, 32, at)) return
     const le = this.le
     const f = this.iface(u32(b, p + 8, le), at, 'enhanced packet block')
     if (f === null) return
@@ -241,10 +239,7 @@ export class PcapngReader implements FormatReader {
 
   private simple(b: Uint8Array, p: number, len: number, at: number): void {
     const st = this.st
-    if (len < 16) {
-      st.stop('bad-block-length', at, `simple packet block at byte ${at} has length ${len} (< 16); stopped reading`)
-      return
-    }
+    if (this.tooShort('simple packet block', len, 16, at)) return
     const f = this.iface(0, at, 'simple packet block')
     if (f === null) return
     const origlen = u32(b, p + 8, this.le)
@@ -265,10 +260,7 @@ export class PcapngReader implements FormatReader {
 
   private obsolete(b: Uint8Array, p: number, len: number, at: number): void {
     const st = this.st
-    if (len < 32) {
-      st.stop('bad-block-length', at, `packet block at byte ${at} has length ${len} (< 32); stopped reading`)
-      return
-    }
+    if (this.tooShort('packet block', len, 32, at)) return
     const le = this.le
     const f = this.iface(u16(b, p + 8, le), at, 'packet block')
     if (f === null) return

@@ -34,10 +34,7 @@ export function decodeIcmp(d: Uint8Array, off: number, end: number, l4Len: numbe
     pkt.stop = Stop.Malformed
     return false
   }
-  pkt.payloadOff = off + 8
-  pkt.payloadLen = l4Len - 8
-  const cap = end - pkt.payloadOff
-  pkt.payloadCaptured = cap < pkt.payloadLen ? cap : pkt.payloadLen
+  pkt.setPayload(off + 8, l4Len - 8, end)
   // The quote must also lie inside the ICMP message as the IP header sizes it.
   const qEnd = off + l4Len < end ? off + l4Len : end
   if (v6) {

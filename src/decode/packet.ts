@@ -184,6 +184,14 @@ export class Packet {
    */
   dirty = 0
 
+  /** The transport payload: `len` bytes at `off` as the IP header sizes them, of which the frame holds those before `end`. */
+  setPayload(off: number, len: number, end: number): void {
+    this.payloadOff = off
+    this.payloadLen = len
+    const cap = end - off
+    this.payloadCaptured = cap < len ? cap : len
+  }
+
   /** Reset every field so nothing leaks from the previous frame. */
   reset(data: Uint8Array): void {
     this.data = data

@@ -53,11 +53,7 @@ export function decodeTcp(d: Uint8Array, off: number, end: number, l4Len: number
     pkt.stop = Stop.Truncated
     return false
   }
-  const payOff = off + hl
-  pkt.payloadOff = payOff
-  pkt.payloadLen = l4Len - hl
-  const cap = end - payOff
-  pkt.payloadCaptured = cap < pkt.payloadLen ? cap : pkt.payloadLen
+  pkt.setPayload(off + hl, l4Len - hl, end)
   return true
 }
 

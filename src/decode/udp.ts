@@ -16,9 +16,6 @@ export function decodeUdp(d: Uint8Array, off: number, end: number, l4Len: number
     pkt.stop = Stop.Malformed
     return false
   }
-  pkt.payloadOff = off + 8
-  pkt.payloadLen = l4Len - 8
-  const cap = end - pkt.payloadOff
-  pkt.payloadCaptured = cap < pkt.payloadLen ? cap : pkt.payloadLen
+  pkt.setPayload(off + 8, l4Len - 8, end)
   return true
 }

@@ -18,17 +18,11 @@ import type {Snap} from './helpers.js'
 import {parseChunked, snap} from './helpers.js'
 
 import {CORPUS_FILES as FILES} from '../helpers/shared.js'
+import {hasTshark} from '../helpers/cli.js'
 const dir = mkdtempSync(join(tmpdir(), 'lvscope-wr-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
 
-const hasTshark = (() => {
-  try {
-    execFileSync('tshark', ['--version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-})()
+const tsharkInstalled = hasTshark()
 
 /** Read a capture, passing each record to `write` while it is still a valid view. */
 async function copyThrough(src: string, write: (r: CaptureRecord) => void): Promise<{recs: Snap[]; ifs: InterfaceInfo[]}> {
@@ -71,7 +65,7 @@ describe.skipIf(!existsSync(FILES))('writers on corpus files', () => {
     const back = parseChunked(readFileSync(out))
     expect(back.recs.length).toBe(recs.length)
     expect(back.recs.map(portable)).toEqual(recs.map(portable))
-    if (hasTshark) expect(tsharkTimes(out)).toEqual(recs.map(fmt))
+    if (tsharkInstalled) expect(tsharkTimes(out)).toEqual(recs.map(fmt))
   })
 
   it.each([
@@ -100,7 +94,7 @@ describe.skipIf(!existsSync(FILES))('writers on corpus files', () => {
     })
     expect(back.recs.map((s) => ({...portable(s), tsDigits: 0}))).toEqual(want)
     expect(back.recs.map((s) => s.interfaceId)).toEqual(recs.map((r) => map.get(r.interfaceId)))
-    if (hasTshark) {
+    if (tsharkInstalled) {
       const withTs = back.recs.filter((r) => r.hasTs)
       expect(tsharkTimes(out).filter((l) => !l.startsWith('\t'))).toEqual(withTs.map(fmt))
       expect(withTs.length).toBeGreaterThan(0)

@@ -5,7 +5,7 @@
  * decoder's list must match tshark's from the start. Values the decoder does not keep for a
  * header (e.g. the TTL of an ICMP-quoted header) are skipped, never invented.
  */
-import {execFile, execFileSync} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {promisify} from 'node:util'
 import {readCapture} from '../../src/capture/reader.js'
 import type {CaptureRecord} from '../../src/capture/record.js'
@@ -38,14 +38,7 @@ export const TSHARK_FIELDS = [
 type Field = Exclude<(typeof TSHARK_FIELDS)[number], 'frame.number'>
 const COMPARED: readonly Field[] = TSHARK_FIELDS.slice(1) as Field[]
 
-export function haveTshark(): boolean {
-  try {
-    execFileSync('tshark', ['--version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-}
+export {hasTshark as haveTshark} from '../helpers/cli.js'
 
 /**
  * tshark output as rows of per-field value lists. Reassembly is switched off so a fragment's

@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 import type {FlowSummary} from '../../src/flow/tracker.js'
-import {A, Driver, F, P, R, S} from './builder.js'
+import {A, Driver, R, S} from './builder.js'
+import {SCENARIOS} from './scenarios.js'
 
 function summary(drive: (d: Driver) => void): FlowSummary {
   const d = new Driver()
@@ -18,16 +19,7 @@ function hs(d: Driver): void {
 
 describe('Zeek history and conn_state', () => {
   it('normal connection: ShADadFf, SF, endpoints and counters', () => {
-    const f = summary((d) => {
-      hs(d)
-      d.tcp({from: 'c', seq: 1001, ack: 5001, flags: A | P, len: 100, t: 10})
-      d.tcp({from: 's', seq: 5001, ack: 1101, t: 11})
-      d.tcp({from: 's', seq: 5001, ack: 1101, flags: A | P, len: 300, t: 12})
-      d.tcp({from: 'c', seq: 1101, ack: 5301, t: 13})
-      d.tcp({from: 'c', seq: 1101, ack: 5301, flags: F | A, t: 20})
-      d.tcp({from: 's', seq: 5301, ack: 1102, flags: F | A, t: 21})
-      d.tcp({from: 'c', seq: 1102, ack: 5302, t: 22})
-    })
+    const f = summary(SCENARIOS['clean conversation'])
     expect(f).toMatchObject({history: 'ShADadFf', state: 'SF', protocol: 'tcp', ipVersion: 4, reason: 'live'})
     expect(f.orig).toMatchObject({addr: '10.0.0.1', port: 40000, packets: 6, payloadBytes: 100, syn: 1, fin: 1, rst: 0})
     expect(f.resp).toMatchObject({addr: '10.0.0.2', port: 80, packets: 4, payloadBytes: 300, syn: 1, fin: 1})

@@ -13,14 +13,8 @@ import {AppStream, Dir, MYSQL_PORTS, POSTGRES_PORTS} from '../../../src/decode/a
 import {escapeTerminal} from '../../../src/util/escape.js'
 
 import {CORPUS_FILES as CORPUS} from '../../helpers/shared.js'
-const hasTshark = (() => {
-  try {
-    execFileSync('tshark', ['--version'], {stdio: 'ignore'})
-    return true
-  } catch {
-    return false
-  }
-})()
+import {hasTshark} from '../../helpers/cli.js'
+const tsharkInstalled = hasTshark()
 const files = existsSync(CORPUS) ? readdirSync(CORPUS).filter((f) => /^zeek__(mysql|postgresql)__/.test(f)) : []
 
 type Layers = Record<string, string[] | undefined>
@@ -101,7 +95,7 @@ function run(file: string, layers: Layers[], make: (serverPort: number) => AppSt
   return r
 }
 
-describe.skipIf(!hasTshark || files.length === 0)('corpus captures against tshark', () => {
+describe.skipIf(!tsharkInstalled || files.length === 0)('corpus captures against tshark', () => {
   it('agrees with tshark on every query and error code; recycled trackers (reset) decode exactly as new ones', () => {
     const total = {queries: 0, queriesMatched: 0, errors: 0, errorsMatched: 0, mismatches: [] as string[], recycled: 0, differ: [] as string[]}
     // Trackers already used on earlier streams and files (MySQL and PostgreSQL), handed out again.
