@@ -111,6 +111,35 @@ function login(c: Conn): void {
   c.send(S, myPacket(2, [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00]))
 }
 
+describe('MySQL command text kept', () => {
+  // The shown text is cut at 200 characters; query attributes (MySQL 8.0.23+) come before the text.
+  it('keeps the start of a long query sent in pieces', () => {
+    const app = new AppStream(3306)
+    const c = new Conn(app)
+    login(c)
+    const text = `select ${Array.from({length: 120}, (_, i) => `c${i}`).join(', ')} from t`
+    const q = myQuery(text)
+    for (let i = 0; i < q.length; i += 100) c.send(C, q.slice(i, i + 100))
+    const s = app.snapshot().lastCommand
+    expect(s?.complete).toBe(true)
+    expect(s?.text).toBe(`${text.slice(0, 199)}…`)
+  })
+
+  it('finds the text after query attributes longer than the kept text', () => {
+    const app = new AppStream(3306)
+    const c = new Conn(app)
+    // Both sides announce CLIENT_QUERY_ATTRIBUTES (bit 27).
+    const greeting = [0x0a, ...ascii('8.0.36'), 0, 77, 0, 0, 0, ...Array(8).fill(0x61), 0, 0x00, 0x82, 33, 2, 0, 0x00, 0x08, 21, ...Array(10).fill(0), ...Array(13).fill(0x62)]
+    c.send(S, myPacket(0, greeting))
+    c.send(C, myPacket(1, [0x00, 0x82, 0x00, 0x08, 0, 0, 0, 1, 33, ...Array(23).fill(0), ...ascii('app'), 0, 20, ...Array(20).fill(0x70)]))
+    c.send(S, myPacket(2, [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00]))
+    // One string attribute "trace" of 250 bytes, then the query.
+    const attrs = [0x01, 0x01, 0x00, 0x01, 0xfe, 0x00, 5, ...ascii('trace'), 250, ...Array(250).fill(0x74)]
+    c.send(C, myPacket(0, [0x03, ...attrs, ...ascii('select 42')]))
+    expect(app.snapshot().lastCommand).toMatchObject({kind: 'COM_QUERY', text: 'select 42', complete: true})
+  })
+})
+
 describe('MySQL framing built in the test', () => {
   it('reassembles a COM_QUERY split across three segments, and shows the part sent so far', () => {
     const app = new AppStream(3306)
