@@ -107,10 +107,10 @@ export class PcapngReader implements FormatReader {
         this.le = le
         this.sectionHeader(b, p, len, at)
       } else if (!this.skipping) {
-        if (type === EPB) this.enhanced(b, p, len, at)
+        if (type === EPB) this.timed(b, p, len, at, false)
         else if (type === IDB) this.interfaceBlock(b, p, len, at)
         else if (type === SPB) this.simple(b, p, len, at)
-        else if (type === PB) this.obsolete(b, p, len, at)
+        else if (type === PB) this.timed(b, p, len, at, true)
         // NRB, ISB, DSB, custom and unknown blocks carry no packets: skipped by length.
       }
       if (st.stopped) return end
@@ -216,15 +216,20 @@ export class PcapngReader implements FormatReader {
     rec.fileOffset = at
   }
 
-  private enhanced(b: Uint8Array, p: number, len: number, at: number): void {
+  /**
+   * An Enhanced Packet Block, or the obsolete Packet Block: the same layout, but a 16-bit interface id (then a
+   * drops count) and no epb_packetid option.
+   */
+  private timed(b: Uint8Array, p: number, len: number, at: number, obsolete: boolean): void {
     const st = this.st
-    if (this.tooShort('enhanced packet block', len, 32, at)) return
+    const name = obsolete ? 'packet block' : 'enhanced packet block'
+    if (this.tooShort(name, len, 32, at)) return
     const le = this.le
-    const f = this.iface(u32(b, p + 8, le), at, 'enhanced packet block')
+    const f = this.iface(obsolete ? u16(b, p + 8, le) : u32(b, p + 8, le), at, name)
     if (f === null) return
     const caplen = u32(b, p + 20, le)
     if (caplen > len - 32) {
-      st.stop('caplen-over-block', at, `enhanced packet block at byte ${at}: caplen ${caplen} does not fit in its ${len}-byte block; stopped reading`)
+      st.stop('caplen-over-block', at, `${name} at byte ${at}: caplen ${caplen} does not fit in its ${len}-byte block; stopped reading`)
       return
     }
     const rec = st.rec
@@ -233,7 +238,7 @@ export class PcapngReader implements FormatReader {
     rec.tsSec = out.sec
     rec.tsNsec = out.nsec
     rec.hasTs = true
-    this.packetOptions(b, p + 28 + ((caplen + 3) & ~3), p + len - 4, 5)
+    this.packetOptions(b, p + 28 + ((caplen + 3) & ~3), p + len - 4, obsolete ? -1 : 5)
     st.emit()
   }
 
@@ -255,27 +260,6 @@ export class PcapngReader implements FormatReader {
     rec.hasPacketId = false
     rec.packetIdHi = 0
     rec.packetIdLo = 0
-    st.emit()
-  }
-
-  private obsolete(b: Uint8Array, p: number, len: number, at: number): void {
-    const st = this.st
-    if (this.tooShort('packet block', len, 32, at)) return
-    const le = this.le
-    const f = this.iface(u16(b, p + 8, le), at, 'packet block')
-    if (f === null) return
-    const caplen = u32(b, p + 20, le)
-    if (caplen > len - 32) {
-      st.stop('caplen-over-block', at, `packet block at byte ${at}: caplen ${caplen} does not fit in its ${len}-byte block; stopped reading`)
-      return
-    }
-    const rec = st.rec
-    this.fill(f, b, p + 28, caplen, u32(b, p + 24, le), at)
-    toTime(u32(b, p + 12, le), u32(b, p + 16, le), f.scale)
-    rec.tsSec = out.sec
-    rec.tsNsec = out.nsec
-    rec.hasTs = true
-    this.packetOptions(b, p + 28 + ((caplen + 3) & ~3), p + len - 4, -1)
     st.emit()
   }
 

@@ -102,11 +102,12 @@ describe('MySQL on a real loopback capture', () => {
   })
 })
 
-function login(c: Conn): void {
+/** `capsTop`: the capability flags' top byte on both sides (0x08 = CLIENT_QUERY_ATTRIBUTES). */
+function login(c: Conn, capsTop = 0x00): void {
   // Minimal greeting (protocol 10, version, thread id 77, caps with PROTOCOL_41|SECURE_CONNECTION).
-  const greeting = [0x0a, ...ascii('8.0.36'), 0, 77, 0, 0, 0, ...Array(8).fill(0x61), 0, 0x00, 0x82, 33, 2, 0, 0x00, 0x00, 21, ...Array(10).fill(0), ...Array(13).fill(0x62)]
+  const greeting = [0x0a, ...ascii('8.0.36'), 0, 77, 0, 0, 0, ...Array(8).fill(0x61), 0, 0x00, 0x82, 33, 2, 0, 0x00, capsTop, 21, ...Array(10).fill(0), ...Array(13).fill(0x62)]
   c.send(S, myPacket(0, greeting))
-  const caps = [0x00, 0x82, 0x00, 0x00] // PROTOCOL_41 | SECURE_CONNECTION
+  const caps = [0x00, 0x82, 0x00, capsTop] // PROTOCOL_41 | SECURE_CONNECTION
   c.send(C, myPacket(1, [...caps, 0, 0, 0, 1, 33, ...Array(23).fill(0), ...ascii('app'), 0, 20, ...Array(20).fill(0x70)]))
   c.send(S, myPacket(2, [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00]))
 }
@@ -128,11 +129,7 @@ describe('MySQL command text kept', () => {
   it('finds the text after query attributes longer than the kept text', () => {
     const app = new AppStream(3306)
     const c = new Conn(app)
-    // Both sides announce CLIENT_QUERY_ATTRIBUTES (bit 27).
-    const greeting = [0x0a, ...ascii('8.0.36'), 0, 77, 0, 0, 0, ...Array(8).fill(0x61), 0, 0x00, 0x82, 33, 2, 0, 0x00, 0x08, 21, ...Array(10).fill(0), ...Array(13).fill(0x62)]
-    c.send(S, myPacket(0, greeting))
-    c.send(C, myPacket(1, [0x00, 0x82, 0x00, 0x08, 0, 0, 0, 1, 33, ...Array(23).fill(0), ...ascii('app'), 0, 20, ...Array(20).fill(0x70)]))
-    c.send(S, myPacket(2, [0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00]))
+    login(c, 0x08) // both sides announce CLIENT_QUERY_ATTRIBUTES (bit 27)
     // One string attribute "trace" of 250 bytes, then the query.
     const attrs = [0x01, 0x01, 0x00, 0x01, 0xfe, 0x00, 5, ...ascii('trace'), 250, ...Array(250).fill(0x74)]
     c.send(C, myPacket(0, [0x03, ...attrs, ...ascii('select 42')]))
