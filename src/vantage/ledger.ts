@@ -1,7 +1,7 @@
 import type {CaptureRecord} from '../capture/record.js'
 import {dstAddrString, endpointString, ipv4ToString, macToString, srcAddrString} from '../decode/format.js'
 import {ETHERTYPE_ARP, IPPROTO_TCP, type Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN} from '../decode/packet.js'
-import {AppStream, type AppContext, Dir, MYSQL_PORTS, POSTGRES_PORTS} from '../decode/app/stream.js'
+import {AppConnections, type AppContext, Dir, MYSQL_PORTS, POSTGRES_PORTS} from '../decode/app/stream.js'
 import {TCP_A_ANY_RETRANSMISSION} from '../flow/tcp-analysis.js'
 import {FrameClass} from './dr-pairs.js'
 import type {MacRegistry} from './macs.js'
@@ -135,13 +135,14 @@ const SI_RS = 12
 const SI_DIRECTOR = 13
 const SI_LAST_DST_MAC = 14
 const SI_BITS = 15
-// SI_BITS: orientation, a stall reported, a database tracker attached, and how the connection is closing.
+// SI_BITS: orientation, a stall reported, how the connection is closing, and from APP_SHIFT up the number of
+// its protocol tracker's record + 1 (0: none).
 const B_CLIENT_IS_ORIG = 1
 const B_STALLED = 2
-const B_DB = 4
 const B_CLIENT_FIN = 16
 const B_SERVER_FIN = 32
 const B_RST = 64
+const APP_SHIFT = 8
 
 /**
  * Per capture, per flow, what the client side did and what became of it at this vantage point — kept as a
@@ -165,12 +166,11 @@ export class CaptureLedger {
   private f64 = new Float64Array(0)
   private i32 = new Int32Array(0)
   private names: (readonly [string, string] | null)[] = []
-  /** Protocol trackers of finished connections, for the next flows (the table keeps closed flows for a while). */
-  private readonly spareApps: AppStream[] = []
+  /** Protocol trackers of the database connections. */
+  private readonly apps = new AppConnections()
   /** Packet objects only for retransmission runs (rare): the evidence of a stall. */
   private rtx: (ClientPacket[] | null)[] = []
   private lastSyn: (ConnectionStart | null)[] = []
-  private app: (AppStream | null)[] = []
   /** Per slot: last client packet, the one before, the last forwarded one, the first of a retransmission run. */
   private readonly reg = new PacketRegisters(4)
 
@@ -210,11 +210,11 @@ export class CaptureLedger {
     }
     if (cls === FrameClass.SpanDuplicate) return
 
-    const app = bits & B_DB ? this.app[slot] : null
-    if (app !== null) {
+    const app = (bits >>> APP_SHIFT) - 1
+    if (app >= 0) {
       const dir = fromClient ? Dir.ClientToServer : Dir.ServerToClient
-      if (pkt.tcpFlags & TCP_SYN) app.syn(dir, pkt.seq)
-      if (pkt.payloadCaptured > 0) app.segment(dir, pkt.data, pkt.payloadOff, pkt.payloadCaptured, pkt.seq, rec.frame, rec.tsSec + rec.tsNsec / 1e9)
+      if (pkt.tcpFlags & TCP_SYN) this.apps.syn(app, dir, pkt.seq)
+      if (pkt.payloadCaptured > 0) this.apps.segment(app, dir, pkt.data, pkt.payloadOff, pkt.payloadCaptured, pkt.seq, rec.frame, rec.tsSec + rec.tsNsec / 1e9)
     }
     if (fromClient) this.noteClientPacket(slot, rec, pkt, genuineFlags)
     else this.f64[f + SF_SERVER_PACKETS]++
@@ -233,7 +233,7 @@ export class CaptureLedger {
     this.f64 = f64
     this.i32 = new Int32Array(buf)
     this.slots = n
-    for (const arr of [this.names, this.rtx, this.lastSyn, this.app] as unknown[][]) {
+    for (const arr of [this.names, this.rtx, this.lastSyn] as unknown[][]) {
       while (arr.length < n) arr.push(null)
     }
     this.reg.ensureSlots(n)
@@ -268,12 +268,11 @@ export class CaptureLedger {
     const servicePort = senderIsClient ? pkt.dport : pkt.sport
     const db = MYSQL_PORTS.includes(servicePort) || POSTGRES_PORTS.includes(servicePort)
     // One tracker per flow slot, reset when the slot takes a new flow: allocation follows concurrency.
-    this.i32[w + SI_BITS] = (senderIsClient === isOrig ? B_CLIENT_IS_ORIG : 0) | (db ? B_DB : 0)
-    if (db) {
-      const existing = this.app[slot] ?? this.spareApps.pop() ?? null
-      if (existing) existing.reset(servicePort)
-      this.app[slot] = existing ?? new AppStream(servicePort)
-    }
+    // The slot's previous flow may have ended without a close the ledger saw.
+    const old = (this.i32[w + SI_BITS] >>> APP_SHIFT) - 1
+    if (old >= 0) this.apps.close(old)
+    const app = db ? this.apps.open(servicePort) : -1
+    this.i32[w + SI_BITS] = (senderIsClient === isOrig ? B_CLIENT_IS_ORIG : 0) | ((app + 1) << APP_SHIFT)
   }
 
   private noteClientPacket(slot: number, rec: CaptureRecord, pkt: Packet, genuineFlags: number): void {
@@ -376,13 +375,12 @@ export class CaptureLedger {
     const bits = this.i32[w + SI_BITS] | (flags & TCP_RST ? B_RST : fromClient ? B_CLIENT_FIN : B_SERVER_FIN)
     this.i32[w + SI_BITS] = bits
     const c = bits & (B_CLIENT_FIN | B_SERVER_FIN | B_RST)
-    const app = this.app[slot]
+    const app = (bits >>> APP_SHIFT) - 1
     // A DR director never sees the server's side: there the client's FIN is the end.
     const oneSided = this.f64[slot * (S_WORDS / 2) + SF_SERVER_PACKETS] === 0
-    if (bits & B_DB && app && (c & B_RST || c === (B_CLIENT_FIN | B_SERVER_FIN) || (c === B_CLIENT_FIN && oneSided))) {
-      this.i32[w + SI_BITS] = bits & ~B_DB
-      this.app[slot] = null
-      this.spareApps.push(app)
+    if (app >= 0 && (c & B_RST || c === (B_CLIENT_FIN | B_SERVER_FIN) || (c === B_CLIENT_FIN && oneSided))) {
+      this.i32[w + SI_BITS] = bits & ((1 << APP_SHIFT) - 1)
+      this.apps.close(app)
     }
   }
 
@@ -428,7 +426,7 @@ export class CaptureLedger {
       realServer: rs < 0 ? null : this.macs.name(rs),
       director: d < 0 ? null : this.macs.name(d),
       longestForwardedGap: this.f64[o + SF_LONGEST_GAP],
-      app: this.i32[w + SI_BITS] & B_DB ? (this.app[slot]?.snapshot() ?? null) : null,
+      app: this.i32[w + SI_BITS] >>> APP_SHIFT ? this.apps.snapshot((this.i32[w + SI_BITS] >>> APP_SHIFT) - 1) : null,
     }
   }
 

@@ -23,11 +23,6 @@ function sourceView(buf: ArrayBufferLike): DataView {
   return v
 }
 
-/** A DataView over exactly the bytes of `a`. */
-export function viewOf(a: Uint8Array): DataView {
-  return new DataView(a.buffer, a.byteOffset, a.byteLength)
-}
-
 /** Copy `n` bytes from `src[srcOff..]` to the view `dst` at `dstOff`; the caller checks both bounds. */
 export function copyBytes(dst: DataView, dstOff: number, src: Uint8Array, srcOff: number, n: number): void {
   let k = 0
@@ -37,11 +32,4 @@ export function copyBytes(dst: DataView, dstOff: number, src: Uint8Array, srcOff
     for (; k + 4 <= n; k += 4) dst.setUint32(dstOff + k, sv.getUint32(base + k))
   }
   for (; k < n; k++) dst.setUint8(dstOff + k, src[srcOff + k])
-}
-
-/** The same between two views (one slot's bytes into another's). */
-export function copyView(dst: DataView, dstOff: number, src: DataView, srcOff: number, n: number): void {
-  let k = 0
-  for (; k + 4 <= n; k += 4) dst.setUint32(dstOff + k, src.getUint32(srcOff + k))
-  for (; k < n; k++) dst.setUint8(dstOff + k, src.getUint8(srcOff + k))
 }

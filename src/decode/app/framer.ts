@@ -7,72 +7,142 @@
  * never an allocation, and a segment wholly inside such a rest costs only arithmetic
  * (`skipInside`).
  */
-import {copyBytes, viewOf} from './copy.js'
+import {copyBytes} from './copy.js'
+import * as R from './records.js'
 import type {AppState} from './state.js'
 
-/** Largest body prefix a framer may keep (the scratch below must hold any framer's). */
-export const MAX_FRAMER_CAPACITY = 512
+export const MAX_FRAMER_CAPACITY = R.MAX_FRAMER_CAPACITY
 
 /**
- * Where every framer assembles the current message while `push` runs. Only a message still
- * incomplete when `push` returns is copied into the framer's own buffers (allocated the first
- * time that happens), so a connection whose messages never straddle a segment allocates none.
+ * Where every framer assembles the current message while `push` runs. A message still incomplete
+ * when `push` returns is saved into the connection's record, and put back here by the next push.
  */
-const SCRATCH_HEAD = new Uint8Array(8)
+const SCRATCH_HEAD = new Uint8Array(R.HEAD_BYTES)
 const SCRATCH_BODY = new Uint8Array(MAX_FRAMER_CAPACITY)
-const SCRATCH_BODY_VIEW = viewOf(SCRATCH_BODY)
+const SCRATCH_BODY_VIEW = new DataView(SCRATCH_BODY.buffer)
+
+// A framer's words in the record (from its region's start).
+const W_HEAD_HAVE = 0
+const W_HEAD_NEED = 1
+const W_BODY_LEN = 2
+const W_BODY_SEEN = 3
+const W_BODY_KEPT = 4
+const W_KEEP = 5
+const W_MSG_FRAME = 6
+const W_MSG_TIME = 7
+const W_MSG_IDLE = 8
+const W_SYNCED = 9
+const W_STOPPED = 10
+const W_PARTIAL_NOTED = 11
+/** Words a subclass may use. */
+export const W_EXTRA = 12
+
+/** The client's or the server's side of a connection: where its words and its saved message live. */
+export interface FramerSide {
+  words: number
+  message: number
+}
+export const CLIENT_SIDE: FramerSide = {words: R.F_CLIENT, message: R.B_CLIENT_MESSAGE}
+export const SERVER_SIDE: FramerSide = {words: R.F_SERVER, message: R.B_SERVER_MESSAGE}
 
 export abstract class Framer {
-  /** Header of the current message: the scratch while `push` runs, else the own copy. */
-  protected head: Uint8Array = SCRATCH_HEAD
-  protected headHave = 0
-  protected headNeed = 0
-  /** Body prefix of the current message (see `head`). */
-  protected body: Uint8Array = SCRATCH_BODY
-  private bodyView: DataView = SCRATCH_BODY_VIEW
-  /** Body length of the current message, -1 while its header is incomplete. */
-  protected bodyLen = -1
-  protected bodySeen = 0
-  protected bodyKept = 0
-  /** Body bytes worth keeping of the current message (`keepFor`), decided at its first body byte. */
-  private keep = 0
-  protected msgFrame = 0
-  protected msgTime = 0
-  /** Quiet time before the current message started (-1: nothing seen before it). */
-  protected msgIdle = -1
-  /** False after a gap or nonsense header: input is dropped until `resync` finds a boundary. */
-  synced = true
-  /** Encryption or compression began: nothing more to decode in this direction. */
-  stopped = false
-  private partialNoted = false
-  private ownHead: Uint8Array | null = null
-  private ownBody: Uint8Array | null = null
-  private ownBodyView: DataView | null = null
+  /** Header of the current message (complete or not). */
+  protected readonly head: Uint8Array = SCRATCH_HEAD
+  /** Body prefix of the current message. */
+  protected readonly body: Uint8Array = SCRATCH_BODY
+  protected readonly r: R.AppRecords
+  /** Word of this framer's region, byte of its saved message, in a record. */
+  protected readonly w: number
+  private readonly m: number
 
   constructor(
     protected readonly st: AppState,
     protected readonly capacity: number,
+    side: FramerSide,
   ) {
     if (capacity > MAX_FRAMER_CAPACITY) throw new RangeError(`framer capacity ${capacity} > ${MAX_FRAMER_CAPACITY}`)
+    this.r = st.r
+    this.w = side.words
+    this.m = side.message
   }
 
-  /** As freshly constructed, for a recycled connection; the own buffers are kept for reuse. */
+  protected get headHave(): number {
+    return this.r.nums[this.r.o + this.w + W_HEAD_HAVE]
+  }
+  protected set headHave(v: number) {
+    this.r.nums[this.r.o + this.w + W_HEAD_HAVE] = v
+  }
+  protected get headNeed(): number {
+    return this.r.nums[this.r.o + this.w + W_HEAD_NEED]
+  }
+  protected set headNeed(v: number) {
+    this.r.nums[this.r.o + this.w + W_HEAD_NEED] = v
+  }
+  /** Body length of the current message, -1 while its header is incomplete. */
+  protected get bodyLen(): number {
+    return this.r.nums[this.r.o + this.w + W_BODY_LEN]
+  }
+  protected set bodyLen(v: number) {
+    this.r.nums[this.r.o + this.w + W_BODY_LEN] = v
+  }
+  protected get bodySeen(): number {
+    return this.r.nums[this.r.o + this.w + W_BODY_SEEN]
+  }
+  protected set bodySeen(v: number) {
+    this.r.nums[this.r.o + this.w + W_BODY_SEEN] = v
+  }
+  protected get bodyKept(): number {
+    return this.r.nums[this.r.o + this.w + W_BODY_KEPT]
+  }
+  protected set bodyKept(v: number) {
+    this.r.nums[this.r.o + this.w + W_BODY_KEPT] = v
+  }
+  /** Body bytes worth keeping of the current message (`keepFor`), decided at its first body byte. */
+  private get keep(): number {
+    return this.r.nums[this.r.o + this.w + W_KEEP]
+  }
+  private set keep(v: number) {
+    this.r.nums[this.r.o + this.w + W_KEEP] = v
+  }
+  protected get msgFrame(): number {
+    return this.r.nums[this.r.o + this.w + W_MSG_FRAME]
+  }
+  protected get msgTime(): number {
+    return this.r.nums[this.r.o + this.w + W_MSG_TIME]
+  }
+  /** Quiet time before the current message started (-1: nothing seen before it). */
+  protected get msgIdle(): number {
+    return this.r.nums[this.r.o + this.w + W_MSG_IDLE]
+  }
+  /** False after a gap or nonsense header: input is dropped until `resync` finds a boundary. */
+  get synced(): boolean {
+    return this.r.nums[this.r.o + this.w + W_SYNCED] !== 0
+  }
+  set synced(v: boolean) {
+    this.r.nums[this.r.o + this.w + W_SYNCED] = v ? 1 : 0
+  }
+  /** Encryption or compression began: nothing more to decode in this direction. */
+  get stopped(): boolean {
+    return this.r.nums[this.r.o + this.w + W_STOPPED] !== 0
+  }
+  set stopped(v: boolean) {
+    this.r.nums[this.r.o + this.w + W_STOPPED] = v ? 1 : 0
+  }
+  private get partialNoted(): boolean {
+    return this.r.nums[this.r.o + this.w + W_PARTIAL_NOTED] !== 0
+  }
+  private set partialNoted(v: boolean) {
+    this.r.nums[this.r.o + this.w + W_PARTIAL_NOTED] = v ? 1 : 0
+  }
+
+  /** As a new connection has it (the subclass's words too). */
   reset(): void {
-    this.head = SCRATCH_HEAD
-    this.headHave = 0
-    this.headNeed = 0
-    this.body = SCRATCH_BODY
-    this.bodyView = SCRATCH_BODY_VIEW
-    this.bodyLen = -1
-    this.bodySeen = 0
-    this.bodyKept = 0
-    this.keep = 0
-    this.msgFrame = 0
-    this.msgTime = 0
-    this.msgIdle = -1
-    this.synced = true
-    this.stopped = false
-    this.partialNoted = false
+    const n = this.r.nums
+    const o = this.r.o + this.w
+    n.fill(0, o, o + R.FRAMER_WORDS)
+    n[o + W_BODY_LEN] = -1
+    n[o + W_MSG_IDLE] = -1
+    n[o + W_SYNCED] = 1
   }
 
   /** Header size of the message whose first byte is `first`. */
@@ -94,23 +164,32 @@ export abstract class Framer {
   }
 
   push(d: Uint8Array, off: number, len: number, frame: number, time: number): void {
+    // A message that straddles segments continues from the copy the last push saved.
+    const n = this.r.nums
+    const o = this.r.o + this.w
+    if (n[o + W_HEAD_HAVE] > 0) this.restore()
     this.consume(d, off, len, frame, time)
-    // A message still arriving must not stay in the scratch the next push (of any framer) reuses.
-    if (this.headHave > 0 && this.head === SCRATCH_HEAD) {
-      const h = (this.ownHead ??= new Uint8Array(SCRATCH_HEAD.length))
-      for (let k = 0; k < this.headHave; k++) h[k] = SCRATCH_HEAD[k]
-      this.head = h
-    }
-    if (this.bodyLen >= 0 && this.bodyKept > 0 && this.body === SCRATCH_BODY) {
-      if (this.ownBody === null) {
-        this.ownBody = new Uint8Array(this.capacity)
-        this.ownBodyView = viewOf(this.ownBody)
-      }
-      const v = this.ownBodyView as DataView
-      copyBytes(v, 0, SCRATCH_BODY, 0, this.bodyKept)
-      this.body = this.ownBody
-      this.bodyView = v
-    }
+    if (n[o + W_HEAD_HAVE] > 0) this.save()
+  }
+
+  /** The current message's header and kept body, from the scratch into the record. */
+  private save(): void {
+    const bytes = this.r.bytes
+    const at = this.r.b + this.m
+    const h = this.headHave
+    for (let k = 0; k < h; k++) bytes[at + k] = SCRATCH_HEAD[k]
+    const kept = this.bodyLen >= 0 ? this.bodyKept : 0
+    if (kept > 0) copyBytes(this.r.view, at + R.HEAD_BYTES, SCRATCH_BODY, 0, kept)
+  }
+
+  /** …and back, for the push that continues it. */
+  private restore(): void {
+    const bytes = this.r.bytes
+    const at = this.r.b + this.m
+    const h = this.headHave
+    for (let k = 0; k < h; k++) SCRATCH_HEAD[k] = bytes[at + k]
+    const kept = this.bodyLen >= 0 ? this.bodyKept : 0
+    if (kept > 0) copyBytes(SCRATCH_BODY_VIEW, 0, bytes, at + R.HEAD_BYTES, kept)
   }
 
   /**
@@ -118,31 +197,36 @@ export abstract class Framer {
    * does not finish it: account for it and return true (the caller then need not `push` it).
    */
   skipInside(len: number): boolean {
-    if (this.bodyLen - this.bodySeen <= len || this.bodySeen === 0 || this.bodyKept < this.keep || !this.synced || this.stopped) return false
-    this.bodySeen += len
+    // Direct reads of the record: this and consume() are the hot paths (accessors here were not inlined).
+    const n = this.r.nums
+    const o = this.r.o + this.w
+    const seen = n[o + W_BODY_SEEN]
+    if (n[o + W_BODY_LEN] - seen <= len || seen === 0 || n[o + W_BODY_KEPT] < n[o + W_KEEP] || n[o + W_SYNCED] === 0 || n[o + W_STOPPED] !== 0) return false
+    n[o + W_BODY_SEEN] = seen + len
     return true
   }
 
   private consume(d: Uint8Array, off: number, len: number, frame: number, time: number): void {
+    const n = this.r.nums
+    const o = this.r.o + this.w
     let i = off
     const end = off + len
     while (i < end) {
-      if (this.stopped || !this.synced) return
-      if (this.bodyLen < 0) {
-        if (this.headHave === 0) {
-          this.head = SCRATCH_HEAD
-          this.body = SCRATCH_BODY
-          this.bodyView = SCRATCH_BODY_VIEW
-          this.headNeed = this.headerSize(d[i])
-          this.msgFrame = frame
-          this.msgTime = time
-          this.msgIdle = this.st.lastActivity < 0 ? -1 : time - this.st.lastActivity
+      if (n[o + W_STOPPED] !== 0 || n[o + W_SYNCED] === 0) return
+      if (n[o + W_BODY_LEN] < 0) {
+        // Small counts as integers (the record holds doubles), so the loops index with int32.
+        let have = n[o + W_HEAD_HAVE] | 0
+        if (have === 0) {
+          n[o + W_HEAD_NEED] = this.headerSize(d[i])
+          n[o + W_MSG_FRAME] = frame
+          n[o + W_MSG_TIME] = time
+          const last = this.st.lastActivity
+          n[o + W_MSG_IDLE] = last < 0 ? -1 : time - last
         }
         const head = this.head
-        const need = this.headNeed
-        let have = this.headHave
+        const need = n[o + W_HEAD_NEED] | 0
         while (have < need && i < end) head[have++] = d[i++]
-        this.headHave = have
+        n[o + W_HEAD_HAVE] = have
         if (have < need) return
         const bl = this.bodyLength()
         if (bl < 0) {
@@ -150,51 +234,57 @@ export abstract class Framer {
           this.desync()
           return
         }
-        this.bodyLen = bl
-        this.bodySeen = 0
-        this.bodyKept = 0
-        this.keep = 0
+        n[o + W_BODY_LEN] = bl
+        n[o + W_BODY_SEEN] = 0
+        n[o + W_BODY_KEPT] = 0
+        n[o + W_KEEP] = 0
         this.onHeader()
       }
-      const want = this.bodyLen - this.bodySeen
-      const n = want < end - i ? want : end - i
-      if (this.bodySeen === 0 && n > 0) this.keep = this.keepFor(d[i])
-      const room = this.keep - this.bodyKept
-      const keep = n < room ? n : room
+      const bodyLen = n[o + W_BODY_LEN]
+      const seen = n[o + W_BODY_SEEN]
+      const want = bodyLen - seen
+      const take = want < end - i ? want | 0 : end - i
+      if (seen === 0 && take > 0) n[o + W_KEEP] = this.keepFor(d[i])
+      const kept = n[o + W_BODY_KEPT] | 0
+      const room = (n[o + W_KEEP] | 0) - kept
+      const keep = take < room ? take : room
       if (keep > 0) {
-        const at = this.bodyKept
-        copyBytes(this.bodyView, at, d, i, keep)
-        this.bodyKept = at + keep
+        copyBytes(SCRATCH_BODY_VIEW, kept, d, i, keep)
+        n[o + W_BODY_KEPT] = kept + keep
       }
-      this.bodySeen += n
-      i += n
-      if (this.bodySeen === this.bodyLen) {
-        if (this.partialNoted) {
+      n[o + W_BODY_SEEN] = seen + take
+      i += take
+      if (seen + take === bodyLen) {
+        if (n[o + W_PARTIAL_NOTED] !== 0) {
           // snapshot() already counted this message while it was incomplete
           this.st.commands--
-          this.partialNoted = false
+          n[o + W_PARTIAL_NOTED] = 0
         }
         this.message()
-        this.headHave = 0
-        this.bodyLen = -1
+        n[o + W_HEAD_HAVE] = 0
+        n[o + W_BODY_LEN] = -1
       }
     }
   }
 
   /** Bytes are missing: drop the partial message and wait for a boundary. */
   desync(): void {
-    this.partialNoted = false
-    this.synced = false
-    this.headHave = 0
-    this.bodyLen = -1
+    const n = this.r.nums
+    const o = this.r.o + this.w
+    n[o + W_PARTIAL_NOTED] = 0
+    n[o + W_SYNCED] = 0
+    n[o + W_HEAD_HAVE] = 0
+    n[o + W_BODY_LEN] = -1
   }
 
   /** At a segment start after a gap: resume if the segment looks like a message start. */
   resync(d: Uint8Array, off: number, len: number): boolean {
     if (this.stopped || len <= 0 || !this.plausibleStart(d, off, len)) return false
-    this.synced = true
-    this.headHave = 0
-    this.bodyLen = -1
+    const n = this.r.nums
+    const o = this.r.o + this.w
+    n[o + W_SYNCED] = 1
+    n[o + W_HEAD_HAVE] = 0
+    n[o + W_BODY_LEN] = -1
     return true
   }
 
@@ -204,6 +294,7 @@ export abstract class Framer {
    */
   notePartial(): void {
     if (!this.inMessage || this.partialNoted || this.bodyKept === 0 || this.stopped || !this.synced) return
+    this.restore()
     const commands = this.st.commands
     this.message()
     if (this.st.commands !== commands) {

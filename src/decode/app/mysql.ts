@@ -4,9 +4,12 @@
  * version, and know whether a command was still waiting for its answer when the connection broke.
  * Packet layouts: https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html
  */
-import {Framer, le16, le24, le32, nul} from './framer.js'
-import {PreparedRing} from './prepared.js'
-import {AppState, COMMAND_BYTES, Opaque, Phase} from './state.js'
+import {CLIENT_SIDE, Framer, type FramerSide, le16, le24, le32, nul, SERVER_SIDE, W_EXTRA} from './framer.js'
+
+const W_CONTINUATION = W_EXTRA
+import type {PreparedRing} from './prepared.js'
+import {type AppRecords, SESSION, SESSION_WORDS} from './records.js'
+import {AppState, Opaque, Phase} from './state.js'
 
 // Capability flags (both sides announce; the session uses what both set).
 const CLIENT_CONNECT_WITH_DB = 0x8
@@ -66,29 +69,71 @@ const enum Resp {
   Skip,
 }
 
-/** What both directions of one MySQL connection share. */
+/** What both directions of one MySQL connection share (the record's session words). */
 export class MySqlSession {
-  login = Login.Greeting
-  serverCaps = -1
-  clientCaps = 0
-  resp = Resp.None
-  respCmd = -1
-  columns = 0
-  skip = 0
-  readonly prepared = new PreparedRing(COMMAND_BYTES)
   client: MySqlClient | null = null
   server: MySqlServer | null = null
+  private readonly r: AppRecords
 
-  /** As freshly constructed, for a recycled connection (the framers stay linked). */
+  constructor(readonly st: AppState) {
+    this.r = st.r
+  }
+
+  get login(): Login {
+    return this.r.nums[this.r.o + SESSION + 0] as Login
+  }
+  set login(v: Login) {
+    this.r.nums[this.r.o + SESSION + 0] = v
+  }
+  get serverCaps(): number {
+    return this.r.nums[this.r.o + SESSION + 1]
+  }
+  set serverCaps(v: number) {
+    this.r.nums[this.r.o + SESSION + 1] = v
+  }
+  get clientCaps(): number {
+    return this.r.nums[this.r.o + SESSION + 2]
+  }
+  set clientCaps(v: number) {
+    this.r.nums[this.r.o + SESSION + 2] = v
+  }
+  get resp(): Resp {
+    return this.r.nums[this.r.o + SESSION + 3] as Resp
+  }
+  set resp(v: Resp) {
+    this.r.nums[this.r.o + SESSION + 3] = v
+  }
+  get respCmd(): number {
+    return this.r.nums[this.r.o + SESSION + 4]
+  }
+  set respCmd(v: number) {
+    this.r.nums[this.r.o + SESSION + 4] = v
+  }
+  get columns(): number {
+    return this.r.nums[this.r.o + SESSION + 5]
+  }
+  set columns(v: number) {
+    this.r.nums[this.r.o + SESSION + 5] = v
+  }
+  get skip(): number {
+    return this.r.nums[this.r.o + SESSION + 6]
+  }
+  set skip(v: number) {
+    this.r.nums[this.r.o + SESSION + 6] = v
+  }
+  get prepared(): PreparedRing {
+    return this.r.prepared()
+  }
+
+  /** As a new connection has it (the framers stay linked). */
   reset(): void {
+    const o = this.r.o + SESSION
+    this.r.nums.fill(0, o, o + SESSION_WORDS)
     this.login = Login.Greeting
     this.serverCaps = -1
-    this.clientCaps = 0
     this.resp = Resp.None
     this.respCmd = -1
-    this.columns = 0
-    this.skip = 0
-    this.prepared.clear()
+    this.r.clearPrepared()
   }
 
   /** The capture began after the login: the next sequence-0 client packet is a command. */
@@ -126,22 +171,21 @@ function lenenc(d: Uint8Array, i: number, end: number): number {
 }
 
 abstract class MySqlFramer extends Framer {
-  /** The previous packet was 0xffffff long: this one continues it and starts nothing. */
-  protected continuation = false
-  private nextContinuation = false
-
   constructor(
     st: AppState,
     protected readonly s: MySqlSession,
     capacity: number,
+    side: FramerSide,
   ) {
-    super(st, capacity)
+    super(st, capacity, side)
   }
 
-  override reset(): void {
-    super.reset()
-    this.continuation = false
-    this.nextContinuation = false
+  /** The previous packet was 0xffffff long: this one continues it and starts nothing. */
+  protected get continuation(): boolean {
+    return this.r.nums[this.r.o + this.w + W_CONTINUATION] !== 0
+  }
+  private get nextContinuation(): boolean {
+    return this.r.nums[this.r.o + this.w + W_CONTINUATION + 1] !== 0
   }
 
   protected headerSize(): number {
@@ -155,8 +199,8 @@ abstract class MySqlFramer extends Framer {
 
   protected bodyLength(): number {
     const len = le24(this.head, 0)
-    this.continuation = this.nextContinuation
-    this.nextContinuation = len === 0xffffff
+    this.r.nums[this.r.o + this.w + W_CONTINUATION] = this.nextContinuation ? 1 : 0
+    this.r.nums[this.r.o + this.w + W_CONTINUATION + 1] = len === 0xffffff ? 1 : 0
     return len
   }
 
@@ -167,7 +211,7 @@ abstract class MySqlFramer extends Framer {
 
 export class MySqlClient extends MySqlFramer {
   constructor(st: AppState, s: MySqlSession) {
-    super(st, s, 512)
+    super(st, s, 512, CLIENT_SIDE)
     s.client = this
   }
 
@@ -364,7 +408,7 @@ const RESPONSE_BYTES = 32
 
 export class MySqlServer extends MySqlFramer {
   constructor(st: AppState, s: MySqlSession) {
-    super(st, s, 384)
+    super(st, s, 384, SERVER_SIDE)
     s.server = this
   }
 

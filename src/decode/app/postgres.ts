@@ -5,9 +5,10 @@
  * Layouts: https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
 import {u32} from '../bytes.js'
-import {Framer, nul} from './framer.js'
-import {PreparedRing} from './prepared.js'
-import {AppState, COMMAND_BYTES, Opaque, Phase} from './state.js'
+import {CLIENT_SIDE, Framer, nul, SERVER_SIDE} from './framer.js'
+import type {PreparedRing} from './prepared.js'
+import {type AppRecords, SESSION, SESSION_WORDS} from './records.js'
+import {AppState, Opaque, Phase} from './state.js'
 
 export const PG_PROTOCOL_3 = 196608
 export const PG_SSL_REQUEST_CODE = 80877103
@@ -39,24 +40,47 @@ export function pgCommandName(code: number): string {
   return FRONTEND[code] ?? `message 0x${code.toString(16)}`
 }
 
-/** What both directions of one PostgreSQL connection share. */
+/** What both directions of one PostgreSQL connection share (the record's session words). */
 export class PgSession {
-  /** The client is still in the untyped startup phase. */
-  startup = true
-  /** The client sent SSLRequest/GSSENCRequest: the server's next byte is a bare answer. */
-  awaitingAnswer = false
-  /** A Parse/Bind/Execute was already recorded for the current extended-protocol batch. */
-  batchRecorded = false
-  readonly prepared = new PreparedRing(COMMAND_BYTES)
   client: PgClient | null = null
   server: PgServer | null = null
+  private readonly r: AppRecords
 
-  /** As freshly constructed, for a recycled connection (the framers stay linked). */
+  constructor(readonly st: AppState) {
+    this.r = st.r
+  }
+
+  /** The client is still in the untyped startup phase. */
+  get startup(): boolean {
+    return this.r.nums[this.r.o + SESSION] !== 0
+  }
+  set startup(v: boolean) {
+    this.r.nums[this.r.o + SESSION] = v ? 1 : 0
+  }
+  /** The client sent SSLRequest/GSSENCRequest: the server's next byte is a bare answer. */
+  get awaitingAnswer(): boolean {
+    return this.r.nums[this.r.o + SESSION + 1] !== 0
+  }
+  set awaitingAnswer(v: boolean) {
+    this.r.nums[this.r.o + SESSION + 1] = v ? 1 : 0
+  }
+  /** A Parse/Bind/Execute was already recorded for the current extended-protocol batch. */
+  get batchRecorded(): boolean {
+    return this.r.nums[this.r.o + SESSION + 2] !== 0
+  }
+  set batchRecorded(v: boolean) {
+    this.r.nums[this.r.o + SESSION + 2] = v ? 1 : 0
+  }
+  get prepared(): PreparedRing {
+    return this.r.prepared()
+  }
+
+  /** As a new connection has it (the framers stay linked). */
   reset(): void {
+    const o = this.r.o + SESSION
+    this.r.nums.fill(0, o, o + SESSION_WORDS)
     this.startup = true
-    this.awaitingAnswer = false
-    this.batchRecorded = false
-    this.prepared.clear()
+    this.r.clearPrepared()
   }
 
   stopBoth(st: AppState, why: Opaque): void {
@@ -98,7 +122,7 @@ export class PgClient extends Framer {
     st: AppState,
     private readonly s: PgSession,
   ) {
-    super(st, 512)
+    super(st, 512, CLIENT_SIDE)
     s.client = this
   }
 
@@ -257,7 +281,7 @@ export class PgServer extends Framer {
     st: AppState,
     private readonly s: PgSession,
   ) {
-    super(st, 384)
+    super(st, 384, SERVER_SIDE)
     s.server = this
   }
 

@@ -3,52 +3,68 @@
  * `capacity` bytes once, so no packet buffer is ever retained and memory per flow is bounded;
  * strings are built only when a finding asks (`text()`), never per packet.
  *
- * The buffer is allocated on the first non-empty write and grows in powers of two up to
- * `capacity`, then is kept across `clear()`: a flow that never fills a slot pays for none, a
- * recycled one pays nothing again, and a short value (a user name) does not cost the full capacity.
+ * A standalone slot owns its bytes; a connection's slots are windows into its pool's records (records.ts),
+ * onto whichever record the pool has in view.
  */
 import {escapeTerminal} from '../../util/escape.js'
-import {copyBytes, copyView, viewOf} from './copy.js'
+import {copyBytes} from './copy.js'
+import {AppRecords} from './records.js'
 
 const UTF8 = new TextDecoder('utf-8', {fatal: false})
-const EMPTY = new Uint8Array(0)
-const EMPTY_VIEW = viewOf(EMPTY)
-/** Smallest buffer allocated: V8 keeps typed arrays up to 64 bytes on its heap, cheap to make. */
-const MIN_BYTES = 16
-const ON_HEAP_BYTES = 64
 
 export class ByteSlot {
-  private buf: Uint8Array = EMPTY
-  private view: DataView = EMPTY_VIEW
-  /** Bytes kept (≤ capacity). */
-  length = 0
-  /** Bytes the source had: more than `length` means the copy was cut short. */
-  sourceLength = 0
+  private readonly r: AppRecords
+  /** Byte offset of the slot's bytes, and word offset of its two lengths, within the record in view. */
+  private readonly off: number
+  private readonly li: number
 
-  constructor(readonly capacity: number) {}
+  /** A standalone slot, or (with `r`) a slot of the records of a pool: lengths at word `li`, bytes at `off`. */
+  constructor(
+    readonly capacity: number,
+    r?: AppRecords,
+    li = 0,
+    off = 0,
+  ) {
+    if (r) {
+      this.r = r
+      this.off = off
+      this.li = li
+    } else {
+      // The same class as a pool's records, so every slot's accesses see one object shape.
+      const own = new AppRecords()
+      own.nums = new Float64Array(2)
+      own.bytes = new Uint8Array(capacity)
+      own.view = new DataView(own.bytes.buffer)
+      this.r = own
+      this.off = 0
+      this.li = 0
+    }
+  }
+
+  /** Bytes kept (≤ capacity). */
+  get length(): number {
+    return this.r.nums[this.r.o + this.li]
+  }
+  set length(n: number) {
+    this.r.nums[this.r.o + this.li] = n
+  }
+  /** Bytes the source had: more than `length` means the copy was cut short. */
+  get sourceLength(): number {
+    return this.r.nums[this.r.o + this.li + 1]
+  }
+  set sourceLength(n: number) {
+    this.r.nums[this.r.o + this.li + 1] = n
+  }
 
   clear(): void {
     this.length = 0
     this.sourceLength = 0
   }
 
-  /** Make room for `n` (≤ capacity) bytes; the old content need not survive. */
-  private room(n: number): Uint8Array {
-    if (n <= this.buf.length) return this.buf
-    let size = MIN_BYTES
-    while (size < n) size *= 2
-    this.buf = new Uint8Array(size < this.capacity ? size : this.capacity)
-    // A view would move a small on-heap buffer off the heap; small copies are short loops anyway.
-    this.view = this.buf.length > ON_HEAP_BYTES ? viewOf(this.buf) : EMPTY_VIEW
-    return this.buf
-  }
-
   /** Copy `len` bytes from `data[off..]`, keeping the first `capacity`; `total` is the full source size. */
   set(data: Uint8Array, off: number, len: number, total = len): void {
     const n = len < this.capacity ? (len > 0 ? len : 0) : this.capacity
-    const b = this.room(n)
-    if (this.view !== EMPTY_VIEW) copyBytes(this.view, 0, data, off, n)
-    else for (let i = 0; i < n; i++) b[i] = data[off + i]
+    copyBytes(this.r.view, this.r.b + this.off, data, off, n)
     this.length = n
     this.sourceLength = total > n ? total : n
   }
@@ -59,9 +75,10 @@ export class ByteSlot {
     let len = 1
     for (let t = v; t >= 10; t = Math.floor(t / 10)) len++
     if (len > this.capacity) len = this.capacity
-    const b = this.room(len)
+    const b = this.r.bytes
+    const at = this.r.b + this.off
     for (let i = len - 1; i >= 0; i--) {
-      b[i] = 0x30 + (v % 10)
+      b[at + i] = 0x30 + (v % 10)
       v = Math.floor(v / 10)
     }
     this.length = len
@@ -70,9 +87,7 @@ export class ByteSlot {
 
   copyFrom(other: ByteSlot): void {
     const n = other.length < this.capacity ? other.length : this.capacity
-    const b = this.room(n)
-    if (this.view !== EMPTY_VIEW && other.view !== EMPTY_VIEW) copyView(this.view, 0, other.view, 0, n)
-    else for (let i = 0; i < n; i++) b[i] = other.buf[i]
+    copyBytes(this.r.view, this.r.b + this.off, other.r.bytes, other.r.b + other.off, n)
     this.length = n
     this.sourceLength = other.sourceLength
   }
@@ -80,7 +95,9 @@ export class ByteSlot {
   /** True when the slot holds exactly the bytes `data[off..off+len)` (a short name comparison). */
   equals(data: Uint8Array, off: number, len: number): boolean {
     if (len !== this.sourceLength || len !== this.length) return false
-    for (let i = 0; i < len; i++) if (this.buf[i] !== data[off + i]) return false
+    const b = this.r.bytes
+    const at = this.r.b + this.off
+    for (let i = 0; i < len; i++) if (b[at + i] !== data[off + i]) return false
     return true
   }
 
@@ -89,7 +106,7 @@ export class ByteSlot {
    * source). `collapse` turns whitespace runs into one space, for query text spread over lines.
    */
   text(max = 200, collapse = false): string {
-    let raw = UTF8.decode(this.buf.subarray(0, this.length)).replace(/\uFFFD/g, '?')
+    let raw = UTF8.decode(this.r.bytes.subarray(this.r.b + this.off, this.r.b + this.off + this.length)).replace(/\uFFFD/g, '?')
     // Collapse before escaping, so a query's line breaks read as spaces rather than \x0a.
     if (collapse) raw = raw.replace(/[ \t\r\n]+/g, ' ').trim()
     const s = escapeTerminal(raw)

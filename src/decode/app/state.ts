@@ -1,10 +1,12 @@
 /**
  * The bounded application state of one TCP connection, written by the MySQL and PostgreSQL
- * framers. Numbers and bounded byte slots only: a flow holding one of these costs at most a fixed
- * amount whatever the traffic, and nothing here points into a packet buffer. `reset()` makes it
- * new again without giving up the slots' buffers, for a recycled flow.
+ * framers. Numbers and bounded byte slots only: a connection costs one fixed record whatever the
+ * traffic, and nothing here points into a packet buffer. The object is a view of one record of a
+ * pool (records.ts), moved by `bind` to the connection being decoded; a standalone state has a
+ * pool of one.
  */
 import {ByteSlot} from './slot.js'
+import * as R from './records.js'
 
 export const AppProto = {Unknown: 0, MySQL: 1, Postgres: 2, /** looked, found neither */ None: 3} as const
 export type AppProto = (typeof AppProto)[keyof typeof AppProto]
@@ -25,102 +27,199 @@ export const Opaque = {No: 0, Tls: 1, GssEnc: 2, Compressed: 3} as const
 export type Opaque = (typeof Opaque)[keyof typeof Opaque]
 
 /** Capacity of the kept command text: a little over the ~200 characters shown. */
-export const COMMAND_BYTES = 256
+export const COMMAND_BYTES = R.B_CMD_TEXT[2]
 
 export class AppState {
-  proto: AppProto = AppProto.Unknown
-  opaque: Opaque = Opaque.No
-  readonly serverVersion = new ByteSlot(96)
-  readonly user = new ByteSlot(64)
-  readonly database = new ByteSlot(64)
-  readonly application = new ByteSlot(64)
+  readonly serverVersion: ByteSlot
+  readonly user: ByteSlot
+  readonly database: ByteSlot
+  readonly application: ByteSlot
+  /** The last client command's text (or schema, table, PID …). */
+  readonly cmdText: ByteSlot
+  /** Prepared statement the command refers to (MySQL id digits, PostgreSQL name); empty if none. */
+  readonly cmdStatement: ByteSlot
+  readonly errState: ByteSlot
+  readonly errSeverity: ByteSlot
+  readonly errMessage: ByteSlot
+
+  /** The state of the record `r` has in view; without `r`, a standalone state as a new connection has it. */
+  readonly r: R.AppRecords
+
+  constructor(records?: R.AppRecords) {
+    const r = records ?? new R.AppRecords()
+    this.r = r
+    const slot = ([li, off, cap]: R.SlotSpec) => new ByteSlot(cap, r, li, off)
+    this.serverVersion = slot(R.B_SERVER_VERSION)
+    this.user = slot(R.B_USER)
+    this.database = slot(R.B_DATABASE)
+    this.application = slot(R.B_APPLICATION)
+    this.cmdText = slot(R.B_CMD_TEXT)
+    this.cmdStatement = slot(R.B_CMD_STATEMENT)
+    this.errState = slot(R.B_ERR_STATE)
+    this.errSeverity = slot(R.B_ERR_SEVERITY)
+    this.errMessage = slot(R.B_ERR_MESSAGE)
+    if (!records) {
+      r.ensure(1)
+      this.reset()
+    }
+  }
+
+  get proto(): AppProto {
+    return this.r.nums[this.r.o + R.T_PROTO] as AppProto
+  }
+  set proto(v: AppProto) {
+    this.r.nums[this.r.o + R.T_PROTO] = v
+  }
+  get opaque(): Opaque {
+    return this.r.nums[this.r.o + R.T_OPAQUE] as Opaque
+  }
+  set opaque(v: Opaque) {
+    this.r.nums[this.r.o + R.T_OPAQUE] = v
+  }
   /** MySQL connection id from the greeting, or PostgreSQL backend PID from BackendKeyData; -1 unknown. */
-  sessionId = -1
+  get sessionId(): number {
+    return this.r.nums[this.r.o + R.T_SESSION_ID]
+  }
+  set sessionId(v: number) {
+    this.r.nums[this.r.o + R.T_SESSION_ID] = v
+  }
 
   // ---- the last client command ----
   /** Protocol-specific code (see mysql.ts / postgres.ts `commandName`); -1 none yet. */
-  cmdKind = -1
-  readonly cmdText = new ByteSlot(COMMAND_BYTES)
-  /** Prepared statement the command refers to (MySQL id digits, PostgreSQL name); empty if none. */
-  readonly cmdStatement = new ByteSlot(64)
+  get cmdKind(): number {
+    return this.r.nums[this.r.o + R.T_CMD_KIND]
+  }
+  set cmdKind(v: number) {
+    this.r.nums[this.r.o + R.T_CMD_KIND] = v
+  }
   /** The text came from an earlier prepare (statement re-executed by id or name). */
-  cmdTextFromPrepare = false
-  /** False while the command's bytes are still arriving (noted by `AppStream.snapshot`). */
-  cmdComplete = true
-  cmdFrame = 0
-  cmdTime = 0
+  get cmdTextFromPrepare(): boolean {
+    return this.r.nums[this.r.o + R.T_CMD_FROM_PREPARE] !== 0
+  }
+  set cmdTextFromPrepare(v: boolean) {
+    this.r.nums[this.r.o + R.T_CMD_FROM_PREPARE] = v ? 1 : 0
+  }
+  /** False while the command's bytes are still arriving (noted by `snapshot`). */
+  get cmdComplete(): boolean {
+    return this.r.nums[this.r.o + R.T_CMD_COMPLETE] !== 0
+  }
+  set cmdComplete(v: boolean) {
+    this.r.nums[this.r.o + R.T_CMD_COMPLETE] = v ? 1 : 0
+  }
+  get cmdFrame(): number {
+    return this.r.nums[this.r.o + R.T_CMD_FRAME]
+  }
+  get cmdTime(): number {
+    return this.r.nums[this.r.o + R.T_CMD_TIME]
+  }
   /** Seconds of silence on the connection before the command; -1 when it was the first thing seen. */
-  cmdIdleBefore = -1
-  commands = 0
+  get cmdIdleBefore(): number {
+    return this.r.nums[this.r.o + R.T_CMD_IDLE]
+  }
+  get commands(): number {
+    return this.r.nums[this.r.o + R.T_COMMANDS]
+  }
+  set commands(v: number) {
+    this.r.nums[this.r.o + R.T_COMMANDS] = v
+  }
 
   // ---- request phase ----
-  phase: Phase = Phase.Idle
+  get phase(): Phase {
+    return this.r.nums[this.r.o + R.T_PHASE] as Phase
+  }
+  set phase(v: Phase) {
+    this.r.nums[this.r.o + R.T_PHASE] = v
+  }
 
   // ---- the last server error ----
-  errSet = false
+  get errSet(): boolean {
+    return this.r.nums[this.r.o + R.T_ERR_SET] !== 0
+  }
   /** MySQL error number; 0 for PostgreSQL (its code is the SQLSTATE). */
-  errNumber = 0
-  readonly errState = new ByteSlot(5)
-  readonly errSeverity = new ByteSlot(16)
-  readonly errMessage = new ByteSlot(COMMAND_BYTES)
-  errFrame = 0
-  errTime = 0
-  errors = 0
+  get errNumber(): number {
+    return this.r.nums[this.r.o + R.T_ERR_NUMBER]
+  }
+  set errNumber(v: number) {
+    this.r.nums[this.r.o + R.T_ERR_NUMBER] = v
+  }
+  get errFrame(): number {
+    return this.r.nums[this.r.o + R.T_ERR_FRAME]
+  }
+  get errTime(): number {
+    return this.r.nums[this.r.o + R.T_ERR_TIME]
+  }
+  get errors(): number {
+    return this.r.nums[this.r.o + R.T_ERRORS]
+  }
 
   /** Time of the last payload segment in either direction (set by the stream); -1 before any. */
-  lastActivity = -1
+  get lastActivity(): number {
+    return this.r.nums[this.r.o + R.T_LAST_ACTIVITY]
+  }
+  set lastActivity(v: number) {
+    this.r.nums[this.r.o + R.T_LAST_ACTIVITY] = v
+  }
+  /** Messages whose framing or content made no sense (each costs a resync). */
+  get malformed(): number {
+    return this.r.nums[this.r.o + R.T_MALFORMED]
+  }
+  set malformed(v: number) {
+    this.r.nums[this.r.o + R.T_MALFORMED] = v
+  }
 
   /** Start a new last-command record: kind, where, and how long the connection was quiet before. */
   beginCommand(kind: number, frame: number, time: number, idleBefore: number): void {
-    this.cmdKind = kind
+    const n = this.r.nums
+    const o = this.r.o
+    n[o + R.T_CMD_KIND] = kind
     this.cmdText.clear()
     this.cmdStatement.clear()
-    this.cmdTextFromPrepare = false
-    this.cmdComplete = true
-    this.cmdFrame = frame
-    this.cmdTime = time
-    this.cmdIdleBefore = idleBefore
-    this.commands++
-  }
-
-  /** Messages whose framing or content made no sense (each costs a resync). */
-  malformed = 0
-
-  /** As freshly constructed (every field above, in order), keeping the slots' buffers. */
-  reset(): void {
-    this.proto = AppProto.Unknown
-    this.opaque = Opaque.No
-    this.serverVersion.clear()
-    this.user.clear()
-    this.database.clear()
-    this.application.clear()
-    this.sessionId = -1
-    this.cmdKind = -1
-    this.cmdText.clear()
-    this.cmdStatement.clear()
-    this.cmdTextFromPrepare = false
-    this.cmdComplete = true
-    this.cmdFrame = 0
-    this.cmdTime = 0
-    this.cmdIdleBefore = -1
-    this.commands = 0
-    this.phase = Phase.Idle
-    this.errSet = false
-    this.errNumber = 0
-    this.errState.clear()
-    this.errSeverity.clear()
-    this.errMessage.clear()
-    this.errFrame = 0
-    this.errTime = 0
-    this.errors = 0
-    this.lastActivity = -1
-    this.malformed = 0
+    n[o + R.T_CMD_FROM_PREPARE] = 0
+    n[o + R.T_CMD_COMPLETE] = 1
+    n[o + R.T_CMD_FRAME] = frame
+    n[o + R.T_CMD_TIME] = time
+    n[o + R.T_CMD_IDLE] = idleBefore
+    n[o + R.T_COMMANDS]++
   }
 
   recordError(frame: number, time: number): void {
-    this.errSet = true
-    this.errFrame = frame
-    this.errTime = time
-    this.errors++
+    const n = this.r.nums
+    const o = this.r.o
+    n[o + R.T_ERR_SET] = 1
+    n[o + R.T_ERR_FRAME] = frame
+    n[o + R.T_ERR_TIME] = time
+    n[o + R.T_ERRORS]++
+  }
+
+  /** As a new connection has it: every field of the state, and every slot empty. */
+  reset(): void {
+    const n = this.r.nums
+    const o = this.r.o
+    for (const [w, v] of DEFAULTS) n[o + w] = v
   }
 }
+
+/** The state's words and their values in a new connection (the slots' lengths included). */
+const DEFAULTS: readonly (readonly [number, number])[] = [
+  [R.T_PROTO, AppProto.Unknown],
+  [R.T_PHASE, Phase.Idle],
+  [R.T_LAST_ACTIVITY, -1],
+  [R.T_CMD_KIND, -1],
+  [R.T_CMD_FRAME, 0],
+  [R.T_CMD_TIME, 0],
+  [R.T_CMD_IDLE, -1],
+  [R.T_COMMANDS, 0],
+  [R.T_CMD_COMPLETE, 1],
+  [R.T_CMD_FROM_PREPARE, 0],
+  [R.T_OPAQUE, Opaque.No],
+  [R.T_SESSION_ID, -1],
+  [R.T_ERR_SET, 0],
+  [R.T_ERR_NUMBER, 0],
+  [R.T_ERR_FRAME, 0],
+  [R.T_ERR_TIME, 0],
+  [R.T_ERRORS, 0],
+  [R.T_MALFORMED, 0],
+  ...[R.B_CMD_TEXT, R.B_CMD_STATEMENT, R.B_ERR_MESSAGE, R.B_ERR_STATE, R.B_ERR_SEVERITY, R.B_SERVER_VERSION, R.B_USER, R.B_DATABASE, R.B_APPLICATION].flatMap(
+    ([li]) => [[li, 0] as const, [li + 1, 0] as const],
+  ),
+]

@@ -6,10 +6,9 @@
  * so a retransmission or the second copy of a DR-forwarded packet is never parsed twice; after a
  * gap the framer waits for a segment that starts a message, and gives up politely if none does.
  *
- * Cheap enough for every database flow: a new stream allocates no buffers (they come when a slot is
- * first written or a message straddles segments), `reset()` recycles one stream with everything it
- * allocated for the next flow of a flow-table slot, and an in-order segment inside a message body
- * that is not kept (a large row, COPY data) costs a few comparisons.
+ * Cheap enough for every database flow: a connection is one fixed record of flat memory (records.ts),
+ * reused by the next connection once it closes, and an in-order segment inside a message body that is
+ * not kept (a large row, COPY data) costs a few comparisons.
  */
 import type {Framer} from './framer.js'
 import {
@@ -22,6 +21,7 @@ import {
   chainFits,
 } from './mysql.js'
 import {looksLikeStartup, PgClient, pgCommandName, PgServer, PgSession} from './postgres.js'
+import * as R from './records.js'
 import {AppProto, AppState, Opaque, Phase} from './state.js'
 
 /** Direction of a segment: from the connection's initiator (client) or from the server. */
@@ -87,191 +87,188 @@ export interface AppContext {
   malformed: number
 }
 
-class DirSeq {
-  known = false
-  next = 0
-  /** The ISN is known and no payload has been consumed yet: the next byte starts a message. */
-  atStart = false
+/**
+ * The protocol trackers of many connections: each open connection is a record number (`open`), its state one
+ * record of flat memory (records.ts), and one set of tracker objects serves them all, viewing the record of
+ * the connection being fed. Memory follows the connections open at once; a closed record is reused.
+ */
+export class AppConnections {
+  private readonly r = new R.AppRecords()
+  private readonly state = new AppState(this.r)
+  private readonly mySession = new MySqlSession(this.state)
+  private readonly myClient = new MySqlClient(this.state, this.mySession)
+  private readonly myServer = new MySqlServer(this.state, this.mySession)
+  private readonly pgSession = new PgSession(this.state)
+  private readonly pgClient = new PgClient(this.state, this.pgSession)
+  private readonly pgServer = new PgServer(this.state, this.pgSession)
+  private readonly free: number[] = []
+  private used = 0
 
-  reset(): void {
-    this.known = false
-    this.next = 0
-    this.atStart = false
+  /** Start tracking a connection whose server port is `serverPort` (a hint only, used when the start was not seen). */
+  open(serverPort: number): number {
+    let rec = this.free.pop()
+    if (rec === undefined) {
+      rec = this.used++
+      this.r.ensure(this.used)
+    }
+    this.reset(rec, serverPort)
+    return rec
   }
-}
 
-export class AppStream {
-  readonly state = new AppState()
-  private client: Framer | null = null
-  private server: Framer | null = null
-  private readonly seqs = [new DirSeq(), new DirSeq()]
-  private looked = 0
-  duplicates = 0
-  gaps = 0
-  resyncs = 0
-  // Protocol machinery made on first recognition and kept across reset() for the next flow.
-  private mySession: MySqlSession | null = null
-  private myClient: MySqlClient | null = null
-  private myServer: MySqlServer | null = null
-  private pgSession: PgSession | null = null
-  private pgClient: PgClient | null = null
-  private pgServer: PgServer | null = null
+  /** The connection is over: its record goes to the next one opened. */
+  close(rec: number): void {
+    this.free.push(rec)
+  }
 
-  /** @param serverPort the connection's server port: a hint only, used when the start was not seen. */
-  constructor(private serverPort: number) {}
-
-  /**
-   * Start over for a new connection, exactly as `new AppStream(serverPort)` would, but keeping the
-   * buffers and protocol objects this one already allocated (a recycled flow-table slot).
-   * Earlier `snapshot()` results are unaffected: they hold strings only.
-   */
-  reset(serverPort: number): void {
-    this.serverPort = serverPort
+  /** Start `rec` over as a new connection (as `open` gives it). */
+  reset(rec: number, serverPort: number): void {
+    const r = this.r
+    r.bind(rec)
+    r.nums.fill(0, r.o, r.o + R.WORDS)
+    r.nums[r.o + R.S_SERVER_PORT] = serverPort
     this.state.reset()
-    this.client = null
-    this.server = null
-    this.seqs[0].reset()
-    this.seqs[1].reset()
-    this.looked = 0
-    this.duplicates = 0
-    this.gaps = 0
-    this.resyncs = 0
+    // The session and framer words are set again when a protocol is recognised; until then, MySQL's.
+    this.mySession.reset()
+    this.myClient.reset()
+    this.myServer.reset()
   }
 
-  get protocol(): AppProto {
+  protocol(rec: number): AppProto {
+    this.r.bind(rec)
     return this.state.proto
   }
 
   /** A SYN (or SYN/ACK) from `dir` with this ISN: that direction's payload starts at a message. */
-  syn(dir: Dir, isn: number): void {
-    const q = this.seqs[dir]
-    if (q.known) return // a retransmitted SYN, or one after payload: nothing to restart
-    q.known = true
-    q.next = (isn + 1) >>> 0
-    q.atStart = true
+  syn(rec: number, dir: Dir, isn: number): void {
+    const r = this.r
+    r.bind(rec)
+    const q = r.o + R.S_SEQ + 3 * dir
+    const n = r.nums
+    if (n[q] !== 0) return // a retransmitted SYN, or one after payload: nothing to restart
+    n[q] = 1
+    n[q + 1] = (isn + 1) >>> 0
+    n[q + 2] = 1
+  }
+
+  private framer(dir: Dir): Framer | null {
+    const which = this.r.nums[this.r.o + R.S_FRAMERS]
+    if (which === R.FRAMERS_NONE) return null
+    if (which === R.FRAMERS_MYSQL) return dir === Dir.ClientToServer ? this.myClient : this.myServer
+    return dir === Dir.ClientToServer ? this.pgClient : this.pgServer
   }
 
   /** One TCP segment's payload `data[off..off+len)` (len = bytes captured), in capture order. */
-  segment(dir: Dir, data: Uint8Array, off: number, len: number, seq: number, frame: number, time: number): void {
-    if (len <= 0 || this.state.proto === AppProto.None) return
-    const q = this.seqs[dir]
-    const f = dir === Dir.ClientToServer ? this.client : this.server
+  segment(rec: number, dir: Dir, data: Uint8Array, off: number, len: number, seq: number, frame: number, time: number): void {
+    const r = this.r
+    r.bind(rec)
+    const n = r.nums
+    if (len <= 0 || n[r.o + R.T_PROTO] === AppProto.None) return
+    // Sequence tracking of this direction: known, next, atStart.
+    const q = r.o + R.S_SEQ + 3 * dir
+    const f = this.framer(dir)
     // The common case (the bulk of a large answer): in order and inside a body that is not kept.
-    if (f !== null && q.known && ((seq - q.next) | 0) === 0 && f.skipInside(len)) {
-      q.atStart = false
-      q.next = (seq + len) >>> 0
-      this.state.lastActivity = time
+    if (f !== null && n[q] !== 0 && ((seq - n[q + 1]) | 0) === 0 && f.skipInside(len)) {
+      n[q + 2] = 0
+      n[q + 1] = (seq + len) >>> 0
+      n[r.o + R.T_LAST_ACTIVITY] = time
       return
     }
     let skip = 0
     let gap = false
     let start = false
-    if (!q.known) {
-      q.known = true
+    if (n[q] === 0) {
+      n[q] = 1
       // Unknown position in the stream: usable only if the segment itself looks like a start.
       gap = true
     } else {
-      const diff = (seq - q.next) | 0
+      const diff = (seq - n[q + 1]) | 0
       if (diff < 0) {
         if (diff + len <= 0) {
-          this.duplicates++
+          n[r.o + R.S_DUPLICATES]++
           return
         }
         skip = -diff
       } else if (diff > 0) {
         gap = true
-        this.gaps++
+        n[r.o + R.S_GAPS]++
       }
-      start = q.atStart && diff === 0
+      start = n[q + 2] !== 0 && diff === 0
     }
-    q.atStart = false
-    q.next = (seq + len) >>> 0
+    n[q + 2] = 0
+    n[q + 1] = (seq + len) >>> 0
     const o = off + skip
-    const n = len - skip
-    if (this.state.proto === AppProto.Unknown) this.detect(dir, data, o, n, start)
-    // detect() may just have made the framers
-    const g = dir === Dir.ClientToServer ? this.client : this.server
+    const m = len - skip
+    if (this.state.proto === AppProto.Unknown) this.detect(dir, data, o, m, start)
+    // detect() may just have chosen the framers
+    const g = this.framer(dir)
     if (g && !g.stopped) {
       if (gap && g.synced) g.desync()
-      if (!g.synced && g.resync(data, o, n)) this.resyncs++
-      g.push(data, o, n, frame, time)
+      if (!g.synced && g.resync(data, o, m)) n[r.o + R.S_RESYNCS]++
+      g.push(data, o, m, frame, time)
     }
     this.state.lastActivity = time
   }
 
   private detect(dir: Dir, d: Uint8Array, off: number, len: number, start: boolean): void {
     const st = this.state
+    const n = this.r.nums
+    const o = this.r.o
+    const port = n[o + R.S_SERVER_PORT]
     if (dir === Dir.ServerToClient && (looksLikeGreeting(d, off, len) || looksLikeGreetingError(d, off, len))) {
       this.mysql(true)
     } else if (dir === Dir.ClientToServer && looksLikeStartup(d, off, len)) {
       this.postgres(true)
     } else if (dir === Dir.ClientToServer && start && d[off] === 0x16 && len >= 3 && d[off + 1] === 0x03) {
       // A TLS ClientHello as the very first bytes (PostgreSQL 17 direct SSL, or a TLS proxy).
-      st.proto = POSTGRES_PORTS.includes(this.serverPort) ? AppProto.Postgres : AppProto.None
+      st.proto = POSTGRES_PORTS.includes(port) ? AppProto.Postgres : AppProto.None
       st.opaque = Opaque.Tls
-    } else if (dir === Dir.ClientToServer && !start && MYSQL_PORTS.includes(this.serverPort)) {
+    } else if (dir === Dir.ClientToServer && !start && MYSQL_PORTS.includes(port)) {
       // Capture began mid-connection: a command packet (sequence 0) is recognisable on its own.
       if (len >= 5 && d[off + 3] === 0 && chainFits(d, off, len)) this.mysql(false)
-    } else if (dir === Dir.ClientToServer && !start && POSTGRES_PORTS.includes(this.serverPort)) {
-      const s = this.postgres(false)
-      s.startup = false
-      if (!this.client?.resync(d, off, len)) this.abandonDetection()
+    } else if (dir === Dir.ClientToServer && !start && POSTGRES_PORTS.includes(port)) {
+      this.postgres(false)
+      this.pgSession.startup = false
+      if (!this.pgClient.resync(d, off, len)) this.abandonDetection()
     }
-    if (st.proto === AppProto.Unknown && ++this.looked >= DETECT_SEGMENTS) st.proto = AppProto.None
+    if (st.proto === AppProto.Unknown && ++n[o + R.S_LOOKED] >= DETECT_SEGMENTS) st.proto = AppProto.None
   }
 
   private abandonDetection(): void {
-    this.client = null
-    this.server = null
+    this.r.nums[this.r.o + R.S_FRAMERS] = R.FRAMERS_NONE
     this.state.proto = AppProto.Unknown
   }
 
   private mysql(fromStart: boolean): void {
-    let s = this.mySession
-    if (s === null || this.myClient === null || this.myServer === null) {
-      s = this.mySession = new MySqlSession()
-      this.myClient = new MySqlClient(this.state, s)
-      this.myServer = new MySqlServer(this.state, s)
-    } else {
-      s.reset()
-      this.myClient.reset()
-      this.myServer.reset()
-    }
+    this.mySession.reset()
+    this.myClient.reset()
+    this.myServer.reset()
     this.state.proto = AppProto.MySQL
-    this.client = this.myClient
-    this.server = this.myServer
+    this.r.nums[this.r.o + R.S_FRAMERS] = R.FRAMERS_MYSQL
     if (!fromStart) {
-      s.startInCommandPhase()
-      this.server.desync()
-      this.client.desync()
+      this.mySession.startInCommandPhase()
+      this.myServer.desync()
+      this.myClient.desync()
     }
   }
 
-  private postgres(fromStart: boolean): PgSession {
-    let s = this.pgSession
-    if (s === null || this.pgClient === null || this.pgServer === null) {
-      s = this.pgSession = new PgSession()
-      this.pgClient = new PgClient(this.state, s)
-      this.pgServer = new PgServer(this.state, s)
-    } else {
-      s.reset()
-      this.pgClient.reset()
-      this.pgServer.reset()
-    }
+  private postgres(fromStart: boolean): void {
+    this.pgSession.reset()
+    this.pgClient.reset()
+    this.pgServer.reset()
     this.state.proto = AppProto.Postgres
-    this.client = this.pgClient
-    this.server = this.pgServer
+    this.r.nums[this.r.o + R.S_FRAMERS] = R.FRAMERS_POSTGRES
     if (!fromStart) {
-      this.server.desync()
-      this.client.desync()
+      this.pgServer.desync()
+      this.pgClient.desync()
     }
-    return s
   }
 
-  /** Everything known about the connection, as terminal-safe strings. Allocates; call per finding. */
-  snapshot(): AppContext {
+  /** Everything known about connection `rec`, as terminal-safe strings. Allocates; call per finding. */
+  snapshot(rec: number): AppContext {
+    const r = this.r
+    r.bind(rec)
     const st = this.state
-    this.client?.notePartial()
+    this.framer(Dir.ClientToServer)?.notePartial()
     const my = st.proto === AppProto.MySQL
     const opt = (s: {length: number; text(max?: number): string}) => (s.length > 0 ? s.text(200) : null)
     let lastCommand: AppCommand | null = null
@@ -312,10 +309,42 @@ export class AppStream {
       awaiting: st.phase === Phase.Sent ? 'reply' : st.phase === Phase.Answering ? 'rest' : 'none',
       commands: st.commands,
       errors: st.errors,
-      duplicates: this.duplicates,
-      gaps: this.gaps,
-      resyncs: this.resyncs,
+      duplicates: r.nums[r.o + R.S_DUPLICATES],
+      gaps: r.nums[r.o + R.S_GAPS],
+      resyncs: r.nums[r.o + R.S_RESYNCS],
       malformed: st.malformed,
     }
+  }
+}
+
+/** One connection's tracker on its own (a pool of one): the tests' and one-off callers' view. */
+export class AppStream {
+  private readonly pool = new AppConnections()
+  private readonly rec: number
+
+  /** @param serverPort the connection's server port: a hint only, used when the start was not seen. */
+  constructor(serverPort: number) {
+    this.rec = this.pool.open(serverPort)
+  }
+
+  /** Start over for a new connection, exactly as `new AppStream(serverPort)` would, in the same memory. */
+  reset(serverPort: number): void {
+    this.pool.reset(this.rec, serverPort)
+  }
+
+  get protocol(): AppProto {
+    return this.pool.protocol(this.rec)
+  }
+
+  syn(dir: Dir, isn: number): void {
+    this.pool.syn(this.rec, dir, isn)
+  }
+
+  segment(dir: Dir, data: Uint8Array, off: number, len: number, seq: number, frame: number, time: number): void {
+    this.pool.segment(this.rec, dir, data, off, len, seq, frame, time)
+  }
+
+  snapshot(): AppContext {
+    return this.pool.snapshot(this.rec)
   }
 }

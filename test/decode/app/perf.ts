@@ -1,6 +1,7 @@
 /**
  * Cost of the app-layer tracker, measured outside vitest (not a test): nanoseconds per segment on
- * the hot paths and heap bytes per live AppStream. Run (from the repo root):
+ * the hot paths and heap bytes per live AppStream (a standalone stream: its own tracker objects and a
+ * one-record pool; a connection in the ledger's pool costs only its record, records.ts). Run (from the repo root):
  *
  *   npx tsc --outDir /tmp/app-perf --module nodenext --moduleResolution nodenext --target es2022 \
  *     --types node --skipLibCheck --rootDir . test/decode/app/perf.ts
