@@ -12,7 +12,7 @@ import {resolveTimeouts} from '../ipvs/timeouts.js'
 import {buildReport} from '../report/build.js'
 import {renderMarkdown} from '../report/markdown.js'
 import {renderTerminal} from '../report/terminal.js'
-import {LvscopeError} from '../util/errors.js'
+import {LvscopeError, UsageError} from '../util/errors.js'
 import {escapeTerminal} from '../util/escape.js'
 import {correlate} from '../vantage/correlate/index.js'
 import {scanCaptures, type CaptureScan} from '../vantage/scan.js'
@@ -61,6 +61,8 @@ export default class Analyze extends LvscopeCommand {
       return parseConfig(text, f)
     })
 
+    // The correlation reads every capture again after the scan.
+    if (files.includes('-')) throw new UsageError('analyze reads each capture twice (scan, then correlation): give files, not stdin')
     const scans: CaptureScan[] = []
     for (const r of await scanCaptures(files, flags.threads)) {
       if (!(r instanceof LvscopeError)) scans.push(r)

@@ -47,3 +47,12 @@ describe('analyze takes its timeouts from configuration, says where from, and re
     expect(r.stderr).toContain(`${f}: not a recognised ipvsadm/keepalived/proc format`)
   })
 })
+
+describe('analyze input', () => {
+  it('refuses stdin with a usage error (the correlation reads each capture a second time)', () => {
+    const r = runCli(['analyze', '-'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/reads each capture twice/)
+    expect(r.stderr).not.toMatch(/ENOENT|at .*\.js/)
+  })
+})
