@@ -27,6 +27,7 @@ const W_HEAD_NEED = 1
 const W_BODY_LEN = 2
 const W_BODY_SEEN = 3
 const W_BODY_KEPT = 4
+/** Body bytes worth keeping of the current message (`keepFor`), decided at its first body byte. */
 const W_KEEP = 5
 const W_MSG_FRAME = 6
 const W_MSG_TIME = 7
@@ -69,40 +70,18 @@ export abstract class Framer {
   protected get headHave(): number {
     return this.r.nums[this.r.o + this.w + W_HEAD_HAVE]
   }
-  protected set headHave(v: number) {
-    this.r.nums[this.r.o + this.w + W_HEAD_HAVE] = v
-  }
   protected get headNeed(): number {
     return this.r.nums[this.r.o + this.w + W_HEAD_NEED]
-  }
-  protected set headNeed(v: number) {
-    this.r.nums[this.r.o + this.w + W_HEAD_NEED] = v
   }
   /** Body length of the current message, -1 while its header is incomplete. */
   protected get bodyLen(): number {
     return this.r.nums[this.r.o + this.w + W_BODY_LEN]
   }
-  protected set bodyLen(v: number) {
-    this.r.nums[this.r.o + this.w + W_BODY_LEN] = v
-  }
   protected get bodySeen(): number {
     return this.r.nums[this.r.o + this.w + W_BODY_SEEN]
   }
-  protected set bodySeen(v: number) {
-    this.r.nums[this.r.o + this.w + W_BODY_SEEN] = v
-  }
   protected get bodyKept(): number {
     return this.r.nums[this.r.o + this.w + W_BODY_KEPT]
-  }
-  protected set bodyKept(v: number) {
-    this.r.nums[this.r.o + this.w + W_BODY_KEPT] = v
-  }
-  /** Body bytes worth keeping of the current message (`keepFor`), decided at its first body byte. */
-  private get keep(): number {
-    return this.r.nums[this.r.o + this.w + W_KEEP]
-  }
-  private set keep(v: number) {
-    this.r.nums[this.r.o + this.w + W_KEEP] = v
   }
   protected get msgFrame(): number {
     return this.r.nums[this.r.o + this.w + W_MSG_FRAME]
@@ -117,9 +96,6 @@ export abstract class Framer {
   /** False after a gap or nonsense header: input is dropped until `resync` finds a boundary. */
   get synced(): boolean {
     return this.r.nums[this.r.o + this.w + W_SYNCED] !== 0
-  }
-  set synced(v: boolean) {
-    this.r.nums[this.r.o + this.w + W_SYNCED] = v ? 1 : 0
   }
   /** Encryption or compression began: nothing more to decode in this direction. */
   get stopped(): boolean {
