@@ -7,8 +7,8 @@
 import {CLIENT_SIDE, Framer, type FramerSide, le16, le24, le32, nul, SERVER_SIDE, W_EXTRA} from './framer.js'
 
 const W_CONTINUATION = W_EXTRA
-import type {PreparedRing} from './prepared.js'
-import {type AppRecords, SESSION, SESSION_WORDS} from './records.js'
+import {SESSION} from './records.js'
+import {Session} from './session.js'
 import {AppState, Opaque, Phase} from './state.js'
 
 // Capability flags (both sides announce; the session uses what both set).
@@ -70,15 +70,7 @@ const enum Resp {
 }
 
 /** What both directions of one MySQL connection share (the record's session words). */
-export class MySqlSession {
-  client: MySqlClient | null = null
-  server: MySqlServer | null = null
-  private readonly r: AppRecords
-
-  constructor(readonly st: AppState) {
-    this.r = st.r
-  }
-
+export class MySqlSession extends Session<MySqlClient, MySqlServer> {
   get login(): Login {
     return this.r.nums[this.r.o + SESSION + 0] as Login
   }
@@ -121,19 +113,13 @@ export class MySqlSession {
   set skip(v: number) {
     this.r.nums[this.r.o + SESSION + 6] = v
   }
-  get prepared(): PreparedRing {
-    return this.r.prepared()
-  }
-
   /** As a new connection has it (the framers stay linked). */
-  reset(): void {
-    const o = this.r.o + SESSION
-    this.r.nums.fill(0, o, o + SESSION_WORDS)
+  override reset(): void {
+    super.reset()
     this.login = Login.Greeting
     this.serverCaps = -1
     this.resp = Resp.None
     this.respCmd = -1
-    this.r.clearPrepared()
   }
 
   /** The capture began after the login: the next sequence-0 client packet is a command. */
@@ -145,12 +131,6 @@ export class MySqlSession {
     return this.serverCaps < 0 ? this.clientCaps : this.clientCaps & this.serverCaps
   }
 
-  stopBoth(st: AppState, why: Opaque): void {
-    st.opaque = why
-    st.phase = Phase.Idle
-    if (this.client) this.client.stopped = true
-    if (this.server) this.server.stopped = true
-  }
 }
 
 /** Length-encoded integer at d[i] (within end); `lenencNext` gets the index after it. -1 if cut. */
@@ -241,7 +221,7 @@ export class MySqlClient extends MySqlFramer {
     this.s.clientCaps = caps
     if (caps & CLIENT_SSL && this.bodyLen === 32) {
       st.beginCommand(MY_SSL_REQUEST, this.msgFrame, this.msgTime, this.msgIdle)
-      this.s.stopBoth(st, Opaque.Tls)
+      this.s.stopBoth(Opaque.Tls)
       return
     }
     st.beginCommand(MY_HANDSHAKE_RESPONSE, this.msgFrame, this.msgTime, this.msgIdle)
@@ -451,7 +431,7 @@ export class MySqlServer extends MySqlFramer {
         s.login = Login.Command
         this.done()
         const c = s.caps()
-        if (c & (CLIENT_COMPRESS | CLIENT_ZSTD) && s.serverCaps >= 0) s.stopBoth(this.st, Opaque.Compressed)
+        if (c & (CLIENT_COMPRESS | CLIENT_ZSTD) && s.serverCaps >= 0) s.stopBoth(Opaque.Compressed)
       }
       return
     }

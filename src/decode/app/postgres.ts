@@ -6,8 +6,8 @@
  */
 import {u32} from '../bytes.js'
 import {CLIENT_SIDE, Framer, nul, SERVER_SIDE} from './framer.js'
-import type {PreparedRing} from './prepared.js'
-import {type AppRecords, SESSION, SESSION_WORDS} from './records.js'
+import {SESSION} from './records.js'
+import {Session} from './session.js'
 import {AppState, Opaque, Phase} from './state.js'
 
 export const PG_PROTOCOL_3 = 196608
@@ -41,15 +41,7 @@ export function pgCommandName(code: number): string {
 }
 
 /** What both directions of one PostgreSQL connection share (the record's session words). */
-export class PgSession {
-  client: PgClient | null = null
-  server: PgServer | null = null
-  private readonly r: AppRecords
-
-  constructor(readonly st: AppState) {
-    this.r = st.r
-  }
-
+export class PgSession extends Session<PgClient, PgServer> {
   /** The client is still in the untyped startup phase. */
   get startup(): boolean {
     return this.r.nums[this.r.o + SESSION] !== 0
@@ -71,23 +63,10 @@ export class PgSession {
   set batchRecorded(v: boolean) {
     this.r.nums[this.r.o + SESSION + 2] = v ? 1 : 0
   }
-  get prepared(): PreparedRing {
-    return this.r.prepared()
-  }
-
   /** As a new connection has it (the framers stay linked). */
-  reset(): void {
-    const o = this.r.o + SESSION
-    this.r.nums.fill(0, o, o + SESSION_WORDS)
+  override reset(): void {
+    super.reset()
     this.startup = true
-    this.r.clearPrepared()
-  }
-
-  stopBoth(st: AppState, why: Opaque): void {
-    st.opaque = why
-    st.phase = Phase.Idle
-    if (this.client) this.client.stopped = true
-    if (this.server) this.server.stopped = true
   }
 }
 
@@ -320,8 +299,8 @@ export class PgServer extends Framer {
       s.awaitingAnswer = false
       const a = this.head[0]
       st.phase = Phase.Idle
-      if (a === 0x53) s.stopBoth(st, Opaque.Tls)
-      else if (a === 0x47) s.stopBoth(st, Opaque.GssEnc)
+      if (a === 0x53) s.stopBoth(Opaque.Tls)
+      else if (a === 0x47) s.stopBoth(Opaque.GssEnc)
       return
     }
     s.awaitingAnswer = false

@@ -11,6 +11,7 @@
  * not kept (a large row, COPY data) costs a few comparisons.
  */
 import type {Framer} from './framer.js'
+import type {Session} from './session.js'
 import {
   looksLikeGreeting,
   looksLikeGreetingError,
@@ -95,12 +96,9 @@ export interface AppContext {
 export class AppConnections {
   private readonly r = new R.AppRecords()
   private readonly state = new AppState(this.r)
-  private readonly mySession = new MySqlSession(this.state)
-  private readonly myClient = new MySqlClient(this.state, this.mySession)
-  private readonly myServer = new MySqlServer(this.state, this.mySession)
-  private readonly pgSession = new PgSession(this.state)
-  private readonly pgClient = new PgClient(this.state, this.pgSession)
-  private readonly pgServer = new PgServer(this.state, this.pgSession)
+  /** Each protocol's session, client framer and server framer. */
+  private readonly mysql = trackers(new MySqlSession(this.state), MySqlClient, MySqlServer)
+  private readonly postgres = trackers(new PgSession(this.state), PgClient, PgServer)
   private readonly free: number[] = []
   private used = 0
 
@@ -124,13 +122,11 @@ export class AppConnections {
   reset(rec: number, serverPort: number): void {
     const r = this.r
     r.bind(rec)
+    // No framers yet: their words and the session's are set when a protocol is recognised (select).
     r.nums.fill(0, r.o, r.o + R.WORDS)
     r.nums[r.o + R.S_SERVER_PORT] = serverPort
     this.state.reset()
-    // The session and framer words are set again when a protocol is recognised; until then, MySQL's.
-    this.mySession.reset()
-    this.myClient.reset()
-    this.myServer.reset()
+    r.clearPrepared()
   }
 
   protocol(rec: number): AppProto {
@@ -153,8 +149,8 @@ export class AppConnections {
   private framer(dir: Dir): Framer | null {
     const which = this.r.nums[this.r.o + R.S_FRAMERS]
     if (which === R.FRAMERS_NONE) return null
-    if (which === R.FRAMERS_MYSQL) return dir === Dir.ClientToServer ? this.myClient : this.myServer
-    return dir === Dir.ClientToServer ? this.pgClient : this.pgServer
+    const t = which === R.FRAMERS_MYSQL ? this.mysql : this.postgres
+    return dir === Dir.ClientToServer ? t[1] : t[2]
   }
 
   /** One TCP segment's payload `data[off..off+len)` (len = bytes captured), in capture order. */
@@ -215,20 +211,23 @@ export class AppConnections {
     const o = this.r.o
     const port = n[o + R.S_SERVER_PORT]
     if (dir === Dir.ServerToClient && (looksLikeGreeting(d, off, len) || looksLikeGreetingError(d, off, len))) {
-      this.mysql(true)
+      this.select(R.FRAMERS_MYSQL, true)
     } else if (dir === Dir.ClientToServer && looksLikeStartup(d, off, len)) {
-      this.postgres(true)
+      this.select(R.FRAMERS_POSTGRES, true)
     } else if (dir === Dir.ClientToServer && start && d[off] === 0x16 && len >= 3 && d[off + 1] === 0x03) {
       // A TLS ClientHello as the very first bytes (PostgreSQL 17 direct SSL, or a TLS proxy).
       st.proto = POSTGRES_PORTS.includes(port) ? AppProto.Postgres : AppProto.None
       st.opaque = Opaque.Tls
     } else if (dir === Dir.ClientToServer && !start && MYSQL_PORTS.includes(port)) {
       // Capture began mid-connection: a command packet (sequence 0) is recognisable on its own.
-      if (len >= 5 && d[off + 3] === 0 && chainFits(d, off, len)) this.mysql(false)
+      if (len >= 5 && d[off + 3] === 0 && chainFits(d, off, len)) {
+        this.select(R.FRAMERS_MYSQL, false)
+        this.mysql[0].startInCommandPhase()
+      }
     } else if (dir === Dir.ClientToServer && !start && POSTGRES_PORTS.includes(port)) {
-      this.postgres(false)
-      this.pgSession.startup = false
-      if (!this.pgClient.resync(d, off, len)) this.abandonDetection()
+      this.select(R.FRAMERS_POSTGRES, false)
+      this.postgres[0].startup = false
+      if (!this.postgres[1].resync(d, off, len)) this.abandonDetection()
     }
     if (st.proto === AppProto.Unknown && ++n[o + R.S_LOOKED] >= DETECT_SEGMENTS) st.proto = AppProto.None
   }
@@ -238,28 +237,21 @@ export class AppConnections {
     this.state.proto = AppProto.Unknown
   }
 
-  private mysql(fromStart: boolean): void {
-    this.mySession.reset()
-    this.myClient.reset()
-    this.myServer.reset()
-    this.state.proto = AppProto.MySQL
-    this.r.nums[this.r.o + R.S_FRAMERS] = R.FRAMERS_MYSQL
+  /**
+   * The connection speaks MySQL or PostgreSQL (`framers`): that protocol's session and framers start new, and
+   * wait for a message boundary unless the connection's start was seen.
+   */
+  private select(framers: typeof R.FRAMERS_MYSQL | typeof R.FRAMERS_POSTGRES, fromStart: boolean): void {
+    this.r.nums[this.r.o + R.S_FRAMERS] = framers
+    const my = framers === R.FRAMERS_MYSQL
+    this.state.proto = my ? AppProto.MySQL : AppProto.Postgres
+    const [session, client, server] = my ? this.mysql : this.postgres
+    session.reset()
+    client.reset()
+    server.reset()
     if (!fromStart) {
-      this.mySession.startInCommandPhase()
-      this.myServer.desync()
-      this.myClient.desync()
-    }
-  }
-
-  private postgres(fromStart: boolean): void {
-    this.pgSession.reset()
-    this.pgClient.reset()
-    this.pgServer.reset()
-    this.state.proto = AppProto.Postgres
-    this.r.nums[this.r.o + R.S_FRAMERS] = R.FRAMERS_POSTGRES
-    if (!fromStart) {
-      this.pgServer.desync()
-      this.pgClient.desync()
+      server.desync()
+      client.desync()
     }
   }
 
@@ -315,6 +307,15 @@ export class AppConnections {
       malformed: st.malformed,
     }
   }
+}
+
+/** A session and the client and server framers that share it. */
+function trackers<Ss extends Session<C, S>, C extends Framer, S extends Framer>(
+  session: Ss,
+  Client: new (st: AppState, s: Ss) => C,
+  Server: new (st: AppState, s: Ss) => S,
+): readonly [Ss, C, S] {
+  return [session, new Client(session.st, session), new Server(session.st, session)]
 }
 
 /** One connection's tracker on its own (a pool of one): the tests' and one-off callers' view. */
