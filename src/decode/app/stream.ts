@@ -202,7 +202,7 @@ export class AppConnections {
       if (!g.synced && g.resync(data, o, m)) n[r.o + R.S_RESYNCS]++
       g.push(data, o, m, frame, time)
     }
-    this.state.lastActivity = time
+    n[r.o + R.T_LAST_ACTIVITY] = time
   }
 
   private detect(dir: Dir, d: Uint8Array, off: number, len: number, start: boolean): void {
