@@ -76,9 +76,13 @@ export const FRAMERS_NONE = 0
 export const FRAMERS_MYSQL = 1
 export const FRAMERS_POSTGRES = 2
 
+/** Records per chunk of a pool, as a power of two: 256 × 2,640 bytes ≈ 660 KiB. */
+export const POOL_CHUNK_SHIFT = 8
+
 /**
- * The records of one pool, and which one the trackers see (`bind`). Grows by doubling: record numbers stay
- * valid, the arrays are replaced.
+ * The records of one pool, and which one the trackers see (`bind`). Grows a chunk at a time and copies nothing:
+ * memory follows the connections open at once, with no doubling copy (the old arrays and the new both alive) on
+ * the way. `nums`, `bytes` and `view` are the bound record's chunk, `o` and `b` where the record starts in it.
  */
 export class AppRecords {
   capacity = 0
@@ -92,13 +96,27 @@ export class AppRecords {
 
   /** Number of the record in view. */
   rec = 0
+  private readonly numChunks: Float64Array<ArrayBuffer>[] = []
+  private readonly byteChunks: Uint8Array<ArrayBuffer>[] = []
+  private readonly viewChunks: DataView<ArrayBuffer>[] = []
   /** Prepared statements per record, made when a connection first prepares one (few do). */
   private readonly rings: (PreparedRing | null)[] = []
+  private readonly chunkRecords: number
+
+  /** `chunkShift`: log2 of the records per chunk (0 for a pool that never holds more than one). */
+  constructor(private readonly chunkShift = POOL_CHUNK_SHIFT) {
+    this.chunkRecords = 1 << chunkShift
+  }
 
   bind(rec: number): void {
     this.rec = rec
-    this.o = rec * WORDS
-    this.b = rec * BYTES
+    const c = rec >>> this.chunkShift
+    this.nums = this.numChunks[c]
+    this.bytes = this.byteChunks[c]
+    this.view = this.viewChunks[c]
+    const i = rec & (this.chunkRecords - 1)
+    this.o = i * WORDS
+    this.b = i * BYTES
   }
 
   /** The prepared statements of the connection in view. */
@@ -115,17 +133,16 @@ export class AppRecords {
     this.rings[this.rec]?.clear()
   }
 
+  /** Room for records 0 … n − 1 (the record in view stays in view). */
   ensure(n: number): void {
     if (n <= this.capacity) return
-    let c = Math.max(1, this.capacity * 2)
-    while (c < n) c *= 2
-    const nums = new Float64Array(c * WORDS)
-    nums.set(this.nums)
-    const bytes = new Uint8Array(c * BYTES)
-    bytes.set(this.bytes)
-    this.nums = nums
-    this.bytes = bytes
-    this.view = new DataView(bytes.buffer)
-    this.capacity = c
+    while (this.capacity < n) {
+      const bytes = new Uint8Array(this.chunkRecords * BYTES)
+      this.numChunks.push(new Float64Array(this.chunkRecords * WORDS))
+      this.byteChunks.push(bytes)
+      this.viewChunks.push(new DataView(bytes.buffer))
+      this.capacity += this.chunkRecords
+    }
+    this.bind(this.rec)
   }
 }

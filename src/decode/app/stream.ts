@@ -94,13 +94,21 @@ export interface AppContext {
  * the connection being fed. Memory follows the connections open at once; a closed record is reused.
  */
 export class AppConnections {
-  private readonly r = new R.AppRecords()
-  private readonly state = new AppState(this.r)
+  private readonly r: R.AppRecords
+  private readonly state: AppState
   /** Each protocol's session, client framer and server framer. */
-  private readonly mysql = trackers(new MySqlSession(this.state), MySqlClient, MySqlServer)
-  private readonly postgres = trackers(new PgSession(this.state), PgClient, PgServer)
+  private readonly mysql: readonly [MySqlSession, MySqlClient, MySqlServer]
+  private readonly postgres: readonly [PgSession, PgClient, PgServer]
   private readonly free: number[] = []
   private used = 0
+
+  /** `chunkShift`: the pool grows by 2^chunkShift records at a time (0 for a pool of one connection). */
+  constructor(chunkShift = R.POOL_CHUNK_SHIFT) {
+    this.r = new R.AppRecords(chunkShift)
+    this.state = new AppState(this.r)
+    this.mysql = trackers(new MySqlSession(this.state), MySqlClient, MySqlServer)
+    this.postgres = trackers(new PgSession(this.state), PgClient, PgServer)
+  }
 
   /** Start tracking a connection whose server port is `serverPort` (a hint only, used when the start was not seen). */
   open(serverPort: number): number {
@@ -320,7 +328,7 @@ function trackers<Ss extends Session<C, S>, C extends Framer, S extends Framer>(
 
 /** One connection's tracker on its own (a pool of one): the tests' and one-off callers' view. */
 export class AppStream {
-  private readonly pool = new AppConnections()
+  private readonly pool = new AppConnections(0)
   private readonly rec: number
 
   /** @param serverPort the connection's server port: a hint only, used when the start was not seen. */
