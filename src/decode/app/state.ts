@@ -46,7 +46,7 @@ export class AppState {
   readonly r: R.AppRecords
 
   constructor(records?: R.AppRecords) {
-    const r = records ?? new R.AppRecords()
+    const r = records ?? new R.AppRecords(0)
     this.r = r
     const slot = ([li, off, cap]: R.SlotSpec) => new ByteSlot(cap, r, li, off)
     this.serverVersion = slot(R.B_SERVER_VERSION)
