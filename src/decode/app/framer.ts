@@ -196,7 +196,7 @@ export abstract class Framer {
           n[o + W_HEAD_NEED] = this.headerSize(d[i])
           n[o + W_MSG_FRAME] = frame
           n[o + W_MSG_TIME] = time
-          // Read here, not through AppState's getter: a time returned by a call V8 does not inline is boxed.
+          // Read from the record, not through an accessor: a time returned by a call V8 does not inline is boxed.
           const last = n[this.r.o + R.T_LAST_ACTIVITY]
           n[o + W_MSG_IDLE] = last < 0 ? -1 : time - last
         }

@@ -20,6 +20,7 @@ export const S_FRAMERS = 6
 export const T_PROTO = 7
 // ---- lines 1-2: the request phase and the last command ----
 export const T_PHASE = 8
+/** Time of the last payload segment either way (written by the stream, read by the framers); -1 before any. */
 export const T_LAST_ACTIVITY = 9
 export const T_CMD_KIND = 10
 export const T_CMD_FRAME = 11

@@ -152,13 +152,6 @@ export class AppState {
     return this.r.nums[this.r.o + R.T_ERRORS]
   }
 
-  /** Time of the last payload segment in either direction (set by the stream); -1 before any. */
-  get lastActivity(): number {
-    return this.r.nums[this.r.o + R.T_LAST_ACTIVITY]
-  }
-  set lastActivity(v: number) {
-    this.r.nums[this.r.o + R.T_LAST_ACTIVITY] = v
-  }
   /** Messages whose framing or content made no sense (each costs a resync). */
   get malformed(): number {
     return this.r.nums[this.r.o + R.T_MALFORMED]
