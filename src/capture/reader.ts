@@ -243,6 +243,24 @@ export function readCapture(source: string, onRecord: RecordHandler, opts: ReadO
   return readChunks(fileChunks(source), source, onRecord, opts)
 }
 
+/**
+ * True when a second read of `source` costs only the read: a file ('-' is stdin, read once) that is not gzip
+ * (reading it again would inflate it again). Unreadable files say true: reading them fails either way.
+ */
+export async function cheapToReread(source: string): Promise<boolean> {
+  if (source === '-') return false
+  let fh
+  try {
+    fh = await open(source, 'r')
+    const {buffer, bytesRead} = await fh.read(Buffer.alloc(2), 0, 2, 0)
+    return !(bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b)
+  } catch {
+    return true
+  } finally {
+    await fh?.close()
+  }
+}
+
 /** The same over any byte stream (stdin, a socket, a test's Readable); `name` labels messages. */
 export function readCaptureStream(
   stream: Readable,

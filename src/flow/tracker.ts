@@ -124,6 +124,12 @@ export interface FlowSummary {
   reason: EvictReason | 'live'
 }
 
+/** True for the frames observe() accounts to a TCP flow (what a replay of one flow's frames must also take). */
+export function isTcpFlowFrame(pkt: Packet): boolean {
+  // tcpHdrLen is set once the fixed header was read; a cut inside the options still counts.
+  return pkt.ipVersion !== 0 && !pkt.fragment && pkt.proto === IPPROTO_TCP && pkt.tcpHdrLen >= 20 && (pkt.stop === Stop.Ok || pkt.stop === Stop.Truncated)
+}
+
 const N_FLAGS = TCP_ANALYSIS_FLAG_NAMES.length
 
 if (N_FLAGS > T_C_N - T_C_FLAGS) throw new Error('flow store: too few flag counters per endpoint')
@@ -257,8 +263,7 @@ export class FlowTracker {
     const stop = pkt.stop
     let tcpUsable = false
     if (proto === IPPROTO_TCP) {
-      // tcpHdrLen is set once the fixed header was read; a cut inside the options still counts.
-      if (pkt.tcpHdrLen < 20 || (stop !== Stop.Ok && stop !== Stop.Truncated)) return -1
+      if (!isTcpFlowFrame(pkt)) return -1
       tcpUsable = true
     } else if (proto === IPPROTO_UDP) {
       if (stop !== Stop.Ok) return -1

@@ -3,6 +3,7 @@ import {dstAddrString, endpointString, ipv4ToString, macToString, srcAddrString}
 import {ETHERTYPE_ARP, IPPROTO_TCP, type Packet, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN} from '../decode/packet.js'
 import {AppConnections, type AppContext, Dir, MYSQL_PORTS, POSTGRES_PORTS} from '../decode/app/stream.js'
 import {TCP_A_ANY_RETRANSMISSION} from '../flow/tcp-analysis.js'
+import type {AppRequest} from './app-replay.js'
 import {FrameClass} from './dr-pairs.js'
 import type {MacRegistry} from './macs.js'
 import {PacketRegisters} from './registers.js'
@@ -166,16 +167,29 @@ export class CaptureLedger {
   private f64 = new Float64Array(0)
   private i32 = new Int32Array(0)
   private names: (readonly [string, string] | null)[] = []
-  /** Protocol trackers of the database connections. */
-  private readonly apps = new AppConnections()
+  /** Protocol trackers of the database connections (null when their snapshots are left to replayApps). */
+  private readonly apps: AppConnections | null
+  /** Per slot, the frame that started its flow: where a replay opens the flow's tracker. */
+  private firstFrame = new Float64Array(0)
+  /** Snapshots for replayApps to take (when the trackers do not run here). */
+  readonly appRequests: AppRequest[] = []
   /** Packet objects only for retransmission runs (rare): the evidence of a stall. */
   private rtx: (ClientPacket[] | null)[] = []
   private lastSyn: (ConnectionStart | null)[] = []
   /** Per slot: last client packet, the one before, the last forwarded one, the first of a retransmission run. */
   private readonly reg = new PacketRegisters(4)
 
-  /** `macs` names the MAC ids the pairer hands out (and the ledger asks it for destination MACs). */
-  constructor(private readonly macs: MacRegistry) {}
+  /**
+   * `macs` names the MAC ids the pairer hands out (and the ledger asks it for destination MACs). With
+   * `replayApps`, the protocol trackers do not run here: each snapshot a reset or stall takes becomes an entry
+   * of `appRequests`, for replayApps to fill in after the pass.
+   */
+  constructor(
+    private readonly macs: MacRegistry,
+    opts: {replayApps?: boolean} = {},
+  ) {
+    this.apps = opts.replayApps ? null : new AppConnections()
+  }
 
   /**
    * Account one frame. `cls`/`pairFrame`/`pairRs`/`pairDirector` (MAC ids) come from the DR pairer, `flowId`/`slot`/
@@ -200,7 +214,7 @@ export class CaptureLedger {
     if (flowId < 0 || pkt.proto !== IPPROTO_TCP) return
     if (slot >= this.slots) this.ensure(slot)
     const f = slot * (S_WORDS / 2)
-    if (this.f64[f + SF_FLOW_ID] !== flowId) this.startFlow(slot, flowId, pkt, isOrig)
+    if (this.f64[f + SF_FLOW_ID] !== flowId) this.startFlow(slot, flowId, rec, pkt, isOrig)
     const bits = this.i32[slot * S_WORDS + SI_BITS]
     const fromClient = ((bits & B_CLIENT_IS_ORIG) !== 0) === isOrig
 
@@ -211,10 +225,12 @@ export class CaptureLedger {
     if (cls === FrameClass.SpanDuplicate) return
 
     const app = (bits >>> APP_SHIFT) - 1
-    if (app >= 0) {
+    const apps = this.apps
+    if (app >= 0 && apps !== null) {
+      // replayApps feeds its trackers the same way.
       const dir = fromClient ? Dir.ClientToServer : Dir.ServerToClient
-      if (pkt.tcpFlags & TCP_SYN) this.apps.syn(app, dir, pkt.seq)
-      if (pkt.payloadCaptured > 0) this.apps.segment(app, dir, pkt.data, pkt.payloadOff, pkt.payloadCaptured, pkt.seq, rec.frame, rec.tsSec + rec.tsNsec / 1e9)
+      if (pkt.tcpFlags & TCP_SYN) apps.syn(app, dir, pkt.seq)
+      if (pkt.payloadCaptured > 0) apps.segment(app, dir, pkt.data, pkt.payloadOff, pkt.payloadCaptured, pkt.seq, rec.frame, rec.tsSec + rec.tsNsec / 1e9)
     }
     if (fromClient) this.noteClientPacket(slot, rec, pkt, genuineFlags)
     else this.f64[f + SF_SERVER_PACKETS]++
@@ -232,6 +248,11 @@ export class CaptureLedger {
     for (let k = this.slots; k < n; k++) f64[k * (S_WORDS / 2) + SF_FLOW_ID] = -1
     this.f64 = f64
     this.i32 = new Int32Array(buf)
+    if (this.apps === null) {
+      const ff = new Float64Array(n)
+      ff.set(this.firstFrame)
+      this.firstFrame = ff
+    }
     this.slots = n
     for (const arr of [this.names, this.rtx, this.lastSyn] as unknown[][]) {
       while (arr.length < n) arr.push(null)
@@ -239,7 +260,7 @@ export class CaptureLedger {
     this.reg.ensureSlots(n)
   }
 
-  private startFlow(slot: number, flowId: number, pkt: Packet, isOrig: boolean): void {
+  private startFlow(slot: number, flowId: number, rec: CaptureRecord, pkt: Packet, isOrig: boolean): void {
     const f = pkt.tcpFlags
     // Who is the client: the SYN's sender, the SYN/ACK's receiver, otherwise the ephemeral (higher) port.
     let senderIsClient: boolean
@@ -270,8 +291,11 @@ export class CaptureLedger {
     // One tracker per flow slot, reset when the slot takes a new flow: allocation follows concurrency.
     // The slot's previous flow may have ended without a close the ledger saw.
     const old = (this.i32[w + SI_BITS] >>> APP_SHIFT) - 1
-    if (old >= 0) this.apps.close(old)
-    const app = db ? this.apps.open(servicePort) : -1
+    const apps = this.apps
+    if (old >= 0 && apps !== null) apps.close(old)
+    // Without trackers here, 0 only marks a database connection.
+    const app = !db ? -1 : apps !== null ? apps.open(servicePort) : 0
+    if (apps === null) this.firstFrame[slot] = rec.frame
     this.i32[w + SI_BITS] = (senderIsClient === isOrig ? B_CLIENT_IS_ORIG : 0) | ((app + 1) << APP_SHIFT)
   }
 
@@ -321,7 +345,12 @@ export class CaptureLedger {
       if (list.length === STALL_RETRANSMISSIONS && (this.i32[w + SI_BITS] & B_STALLED) === 0) {
         this.i32[w + SI_BITS] |= B_STALLED
         if (this.stalls.length < MAX_EVENTS) {
-          this.stalls.push({flowId: this.f64[slot * (S_WORDS / 2) + SF_FLOW_ID], first: this.reg.get(R) as ClientPacket, retransmissions: list, context: this.context(slot)})
+          this.stalls.push({
+            flowId: this.f64[slot * (S_WORDS / 2) + SF_FLOW_ID],
+            first: this.reg.get(R) as ClientPacket,
+            retransmissions: list,
+            context: this.context(slot, this.reg.frameOf(L), pkt, true),
+          })
         }
       }
       return
@@ -380,7 +409,7 @@ export class CaptureLedger {
     const oneSided = this.f64[slot * (S_WORDS / 2) + SF_SERVER_PACKETS] === 0
     if (app >= 0 && (c & B_RST || c === (B_CLIENT_FIN | B_SERVER_FIN) || (c === B_CLIENT_FIN && oneSided))) {
       this.i32[w + SI_BITS] = bits & ((1 << APP_SHIFT) - 1)
-      this.apps.close(app)
+      this.apps?.close(app)
     }
   }
 
@@ -404,18 +433,19 @@ export class CaptureLedger {
       seq: pkt.seq,
       ack: pkt.ack,
       fromClient,
-      context: this.context(slot),
+      context: this.context(slot, rec.frame, pkt, fromClient),
     })
   }
 
-  private context(slot: number): FlowContext {
+  /** What the ledger knows of the flow in `slot` at `frame` (`pkt`, sent by the client or not). */
+  private context(slot: number, frame: number, pkt: Packet, fromClient: boolean): FlowContext {
     const [client, service] = this.names[slot] ?? ['', '']
     const o = slot * (S_WORDS / 2)
     const w = slot * S_WORDS
     const rs = this.i32[w + SI_RS]
     const d = this.i32[w + SI_DIRECTOR]
     const L = slot * 4
-    return {
+    const ctx: FlowContext = {
       client,
       service,
       clientPackets: this.f64[o + SF_COUNT],
@@ -426,8 +456,13 @@ export class CaptureLedger {
       realServer: rs < 0 ? null : this.macs.name(rs),
       director: d < 0 ? null : this.macs.name(d),
       longestForwardedGap: this.f64[o + SF_LONGEST_GAP],
-      app: this.i32[w + SI_BITS] >>> APP_SHIFT ? this.apps.snapshot((this.i32[w + SI_BITS] >>> APP_SHIFT) - 1) : null,
+      app: null,
     }
+    const app = (this.i32[w + SI_BITS] >>> APP_SHIFT) - 1
+    if (app < 0) return ctx
+    if (this.apps !== null) ctx.app = this.apps.snapshot(app)
+    else this.appRequests.push(appRequest(this.firstFrame[slot], frame, pkt, fromClient, ctx))
+    return ctx
   }
 
   /** The notable events, without the per-slot working state. */
@@ -446,6 +481,22 @@ export class CaptureLedger {
       targetIp: ipv4ToString(pkt.arpTargetIp),
       gratuitous: pkt.arpSenderIp === pkt.arpTargetIp,
     })
+  }
+}
+
+/** The snapshot request for `ctx`: the flow of `pkt` (sent by the client or not), started at `firstFrame`. */
+function appRequest(firstFrame: number, frame: number, pkt: Packet, fromClient: boolean, ctx: FlowContext): AppRequest {
+  const src = pkt.ipVersion === 4 ? [pkt.v4Src >>> 0, 0, 0, 0] : Array.from(pkt.v6Src)
+  const dst = pkt.ipVersion === 4 ? [pkt.v4Dst >>> 0, 0, 0, 0] : Array.from(pkt.v6Dst)
+  return {
+    firstFrame,
+    frame,
+    ipVersion: pkt.ipVersion,
+    client: fromClient ? src : dst,
+    server: fromClient ? dst : src,
+    clientPort: fromClient ? pkt.sport : pkt.dport,
+    serverPort: fromClient ? pkt.dport : pkt.sport,
+    target: ctx,
   }
 }
 

@@ -1,10 +1,11 @@
 import {availableParallelism} from 'node:os'
 
-import type {CaptureSummary} from '../capture/reader.js'
+import {cheapToReread, type CaptureSummary} from '../capture/reader.js'
 import type {Shard} from '../decode/shard.js'
 import {decodeCapture, decodeWarnings, UNSUPPORTED_LINKTYPE, type DecodeStats} from '../decode/stream.js'
 import {LvscopeError} from '../util/errors.js'
 import {runInWorker, workerAvailable} from '../util/worker.js'
+import {replayApps} from './app-replay.js'
 import {ArtifactScanner, mergeArtifactSummaries, type ArtifactSummary, type FlowRecord} from './artifacts.js'
 import {CaptureLedger, mergeLedgers, type LedgerData} from './ledger.js'
 import {shardsFor} from './sharding.js'
@@ -19,14 +20,24 @@ export interface CaptureScan {
   flows: FlowRecord[]
 }
 
+export interface ScanOptions {
+  /**
+   * Where the MySQL/PostgreSQL context of resets and stalls comes from: 'inline' runs the protocol trackers on
+   * every database connection during the pass; 'replay' reads the capture again for the few connections that
+   * need a snapshot (app-replay.ts). Default: 'replay' where a second read is cheap (a file, not gzip).
+   */
+  apps?: 'inline' | 'replay'
+}
+
 /**
  * Read, decode, pair DR copies, run both Wireshark views and keep the ledger — one pass, bounded memory. With
  * `shard`, only that share of the capture's flows (mergeScans puts the shares together).
  */
-export async function scanCapture(file: string, shard: Shard = {index: 0, count: 1}): Promise<CaptureScan> {
+export async function scanCapture(file: string, shard: Shard = {index: 0, count: 1}, opts: ScanOptions = {}): Promise<CaptureScan> {
   const art = new ArtifactScanner()
   const pairer = art.pairer
-  const ledger = new CaptureLedger(pairer.macs)
+  const replay = opts.apps === 'replay' || (opts.apps === undefined && (await cheapToReread(file)))
+  const ledger = new CaptureLedger(pairer.macs, {replayApps: replay})
   const {summary, stats} = await decodeCapture(
     file,
     (rec, pkt) => {
@@ -36,6 +47,7 @@ export async function scanCapture(file: string, shard: Shard = {index: 0, count:
     {shard},
   )
   art.finish()
+  await replayApps(file, ledger.appRequests)
   return {file, summary, decode: stats, artifacts: art.summary(), ledger: ledger.data(), flows: art.flows}
 }
 
