@@ -244,18 +244,20 @@ export function readCapture(source: string, onRecord: RecordHandler, opts: ReadO
 }
 
 /**
- * True when a second read of `source` costs only the read: a file ('-' is stdin, read once) that is not gzip
- * (reading it again would inflate it again). Unreadable files say true: reading them fails either way.
+ * True when a second read of `source` costs only the read: a regular file (not stdin, a pipe or a device, which
+ * are read once) that is not gzip (reading it again would inflate it again).
  */
 export async function cheapToReread(source: string): Promise<boolean> {
   if (source === '-') return false
   let fh
   try {
     fh = await open(source, 'r')
+    if (!(await fh.stat()).isFile()) return false
     const {buffer, bytesRead} = await fh.read(Buffer.alloc(2), 0, 2, 0)
     return !(bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b)
   } catch {
-    return true
+    // The scan will report why the file cannot be read.
+    return false
   } finally {
     await fh?.close()
   }

@@ -8,8 +8,9 @@
  * from the raw bytes, without decoding.
  *
  * The ledger never feeds a director's forwarded copies (or mirror duplicates) to a tracker; this pass cannot
- * tell them apart and feeds them too. A tracker drops a segment it has already seen by sequence number, so
- * the only trace is in the context's `duplicates` count.
+ * tell them apart and feeds them too. A DR or TUN copy is on its original's 4-tuple, and a tracker drops a
+ * segment it has already seen by sequence number, so the only trace is in the context's `duplicates` count. A
+ * NAT copy is on another 4-tuple, where it would be new data: scan.ts does not replay captures with NAT pairs.
  */
 import {readCapture} from '../capture/reader.js'
 import {Dir, AppConnections, type AppContext} from '../decode/app/stream.js'
@@ -41,8 +42,10 @@ interface Replay {
   /** Requests by frame (ascending); `next` is the first not yet answered. */
   requests: AppRequest[]
   next: number
-  /** Tracker record while open, -1 before. */
-  rec: number
+  /** The tracker's record number once opened, -1 before. */
+  app: number
+  /** Every request answered (the tracker is closed). */
+  done: boolean
 }
 
 /** The 4-tuple as the packet carries it, numbers only (no allocation per frame). */
@@ -55,16 +58,19 @@ function tupleHash(ver: number, a: ArrayLike<number>, b: ArrayLike<number>, pa: 
   return (h ^ (h >>> 16)) | 0
 }
 
-/** Answer every request by reading `file` again; returns when all are answered (or the capture ends). */
-export async function replayApps(file: string, requests: readonly AppRequest[]): Promise<void> {
-  if (requests.length === 0) return
+/**
+ * Answer every request by reading `file` again; resolves when all are answered or the capture ends, with the
+ * number of requests left unanswered (0 unless the file changed since the scan).
+ */
+export async function replayApps(file: string, requests: readonly AppRequest[]): Promise<number> {
+  if (requests.length === 0) return 0
   // Group the requests by flow: the same 4-tuple and the same starting frame.
   const byFlow = new Map<string, Replay>()
   for (const r of requests) {
     const id = `${r.firstFrame}|${r.ipVersion}|${r.client.join(',')}|${r.clientPort}|${r.server.join(',')}|${r.serverPort}`
     let f = byFlow.get(id)
     if (f === undefined) {
-      f = {key: r, last: r.frame, requests: [], next: 0, rec: -1}
+      f = {key: r, last: r.frame, requests: [], next: 0, app: -1, done: false}
       byFlow.set(id, f)
     }
     f.requests.push(r)
@@ -97,7 +103,7 @@ export async function replayApps(file: string, requests: readonly AppRequest[]):
     if (list === undefined) return null
     for (const f of list) {
       const k = f.key
-      if (frame < k.firstFrame || frame > f.last || k.ipVersion !== pkt.ipVersion) continue
+      if (f.done || frame < k.firstFrame || frame > f.last || k.ipVersion !== pkt.ipVersion) continue
       const match = fromClient
         ? pkt.sport === k.clientPort && pkt.dport === k.serverPort && sameWords(src, k.client) && sameWords(dst, k.server)
         : pkt.dport === k.clientPort && pkt.sport === k.serverPort && sameWords(dst, k.client) && sameWords(src, k.server)
@@ -109,6 +115,8 @@ export async function replayApps(file: string, requests: readonly AppRequest[]):
     await readCapture(
       file,
       (rec) => {
+        // The abort is seen between read chunks; the rest of this one needs no look.
+        if (pending === 0) return
         if (peekPorts(rec, ports) && clientPorts[ports[0]] === 0 && clientPorts[ports[1]] === 0) return
         decodeRecord(rec, pkt)
         if (!isTcpFlowFrame(pkt)) return
@@ -129,16 +137,17 @@ export async function replayApps(file: string, requests: readonly AppRequest[]):
           f = find(frame, false)
           if (f === null) return
         }
-        if (f.rec < 0) f.rec = apps.open(f.key.serverPort)
+        if (f.app < 0) f.app = apps.open(f.key.serverPort)
         // As the ledger feeds its trackers (ledger.ts observe).
         const dir = fromClient ? Dir.ClientToServer : Dir.ServerToClient
-        if (pkt.tcpFlags & TCP_SYN) apps.syn(f.rec, dir, pkt.seq)
-        if (pkt.payloadCaptured > 0) apps.segment(f.rec, dir, pkt.data, pkt.payloadOff, pkt.payloadCaptured, pkt.seq, frame, rec.tsSec + rec.tsNsec / 1e9)
+        if (pkt.tcpFlags & TCP_SYN) apps.syn(f.app, dir, pkt.seq)
+        if (pkt.payloadCaptured > 0) apps.segment(f.app, dir, pkt.data, pkt.payloadOff, pkt.payloadCaptured, pkt.seq, frame, rec.tsSec + rec.tsNsec / 1e9)
         const reqs = f.requests
-        while (f.next < reqs.length && reqs[f.next].frame === frame) reqs[f.next++].target.app = apps.snapshot(f.rec)
+        // Each request's frame is one of the flow's (`<=` only keeps a missed one from holding up the rest).
+        while (f.next < reqs.length && reqs[f.next].frame <= frame) reqs[f.next++].target.app = apps.snapshot(f.app)
         if (f.next === reqs.length) {
-          apps.close(f.rec)
-          f.last = -1
+          apps.close(f.app)
+          f.done = true
           if (--pending === 0) done.abort()
         }
       },
@@ -147,6 +156,9 @@ export async function replayApps(file: string, requests: readonly AppRequest[]):
   } catch (e) {
     if (!done.signal.aborted) throw e
   }
+  let unanswered = 0
+  for (const f of byFlow.values()) unanswered += f.requests.length - f.next
+  return unanswered
 }
 
 function sameWords(a: Uint32Array, b: readonly number[]): boolean {

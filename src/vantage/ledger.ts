@@ -325,11 +325,11 @@ export class CaptureLedger {
         this.f64[o + SF_SYN_FRAME] = rec.frame
       }
     }
-    this.trackRetransmissions(slot, pkt, genuineFlags)
+    this.trackRetransmissions(slot, rec.frame, pkt, genuineFlags)
   }
 
   /** A client that keeps retransmitting the same segment gets no answer: a stall, once it reaches 3. */
-  private trackRetransmissions(slot: number, pkt: Packet, genuineFlags: number): void {
+  private trackRetransmissions(slot: number, frame: number, pkt: Packet, genuineFlags: number): void {
     const carries = pkt.payloadLen > 0 || (pkt.tcpFlags & (TCP_SYN | TCP_FIN)) !== 0
     if (!carries) return
     const L = slot * 4
@@ -349,7 +349,7 @@ export class CaptureLedger {
             flowId: this.f64[slot * (S_WORDS / 2) + SF_FLOW_ID],
             first: this.reg.get(R) as ClientPacket,
             retransmissions: list,
-            context: this.context(slot, this.reg.frameOf(L), pkt, true),
+            context: this.context(slot, frame, pkt, true),
           })
         }
       }

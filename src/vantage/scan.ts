@@ -8,6 +8,7 @@ import {runInWorker, workerAvailable} from '../util/worker.js'
 import {replayApps} from './app-replay.js'
 import {ArtifactScanner, mergeArtifactSummaries, type ArtifactSummary, type FlowRecord} from './artifacts.js'
 import {CaptureLedger, mergeLedgers, type LedgerData} from './ledger.js'
+import {Forwarding} from './dr-pairs.js'
 import {shardsFor} from './sharding.js'
 
 /** Everything one streaming pass learns about one capture (plain data). */
@@ -47,7 +48,22 @@ export async function scanCapture(file: string, shard: Shard = {index: 0, count:
     {shard},
   )
   art.finish()
-  await replayApps(file, ledger.appRequests)
+  const requests = ledger.appRequests
+  if (requests.length > 0) {
+    // The replay finds a flow's frames by 4-tuple, which a NAT director rewrites between a frame and its copy:
+    // there the copies would reach trackers the ledger keeps them from. Such a capture is scanned again inline.
+    if (pairer.byMethod[Forwarding.NAT] > 0) return scanCapture(file, shard, {apps: 'inline'})
+    let unanswered = requests.length
+    try {
+      unanswered = await replayApps(file, requests)
+    } catch (err) {
+      if (!(err instanceof LvscopeError)) throw err
+    }
+    if (unanswered > 0) {
+      const message = `${file}: ${unanswered} of ${requests.length} MySQL/PostgreSQL snapshot(s) not taken: the second read of the file did not find their frames (did it change?)`
+      summary.warnings.push({code: 'app-replay', message, offset: -1})
+    }
+  }
   return {file, summary, decode: stats, artifacts: art.summary(), ledger: ledger.data(), flows: art.flows}
 }
 
