@@ -78,39 +78,40 @@ describe('protocol context by replay', () => {
     expect(withCommand).toBeGreaterThanOrEqual(5)
   })
 
-  it('takes the snapshot from the connection that reset, when an earlier one used the same 4-tuple', async () => {
-    const C = {mac: '02:00:00:00:00:01', ip: '10.0.0.1', port: 40000}
-    const S = {mac: '02:00:00:00:00:02', ip: '10.0.0.100', port: 3306}
+  /** One MySQL connection's frames through `send`: handshake, login, `sql`; returns the next client and server seq. */
+  function mysqlConnection(send: (fromClient: boolean, seq: number, ack: number, flags: number, payload?: number[]) => void, isnC: number, isnS: number, sql: string): [number, number] {
     const greeting = myPacket(0, [0x0a, ...Buffer.from('8.0.36'), 0, 7, 0, 0, 0, ...Array(8).fill(0x41), 0, 0xff, 0xf7, 0x21, 2, 0, 0xff, 0xdf, 21, ...Array(10).fill(0), ...Array(13).fill(0x42), ...Buffer.from('caching_sha2_password\0')])
     const login = myPacket(1, [0x0d, 0xa6, 0x03, 0x00, 0, 0, 0, 1, 0x21, ...Array(23).fill(0), ...Buffer.from('app\0'), 0, ...Buffer.from('shop\0')])
     const ok = myPacket(2, [0, 0, 0, 2, 0, 0, 0])
+    let c = isnC + 1
+    let s = isnS + 1
+    send(true, isnC, 0, TCP.SYN)
+    send(false, isnS, c, TCP.SYN | TCP.ACK)
+    send(true, c, s, TCP.ACK)
+    send(false, s, c, TCP.PSH | TCP.ACK, greeting)
+    s += greeting.length
+    send(true, c, s, TCP.PSH | TCP.ACK, login)
+    c += login.length
+    send(false, s, c, TCP.PSH | TCP.ACK, ok)
+    s += ok.length
+    const q = myQuery(sql)
+    send(true, c, s, TCP.PSH | TCP.ACK, q)
+    return [c + q.length, s]
+  }
+
+  it('takes the snapshot from the connection that reset, when an earlier one used the same 4-tuple', async () => {
+    const C = {mac: '02:00:00:00:00:01', ip: '10.0.0.1', port: 40000}
+    const S = {mac: '02:00:00:00:00:02', ip: '10.0.0.100', port: 3306}
     const frames: Uint8Array[] = []
     const send = (fromClient: boolean, seq: number, ack: number, flags: number, payload: number[] = []): void => {
       const [a, b] = fromClient ? [C, S] : [S, C]
       frames.push(ethernet({src: a.mac, dst: b.mac, type: 0x0800}, ipv4({src: a.ip, dst: b.ip, proto: 6}, tcp({sport: a.port, dport: b.port, seq, ack, flags}, payload))))
     }
-    /** One connection: handshake, login, `sql`; returns the next client and server sequence numbers. */
-    const connection = (isnC: number, isnS: number, sql: string): [number, number] => {
-      let c = isnC + 1
-      let s = isnS + 1
-      send(true, isnC, 0, TCP.SYN)
-      send(false, isnS, c, TCP.SYN | TCP.ACK)
-      send(true, c, s, TCP.ACK)
-      send(false, s, c, TCP.PSH | TCP.ACK, greeting)
-      s += greeting.length
-      send(true, c, s, TCP.PSH | TCP.ACK, login)
-      c += login.length
-      send(false, s, c, TCP.PSH | TCP.ACK, ok)
-      s += ok.length
-      const q = myQuery(sql)
-      send(true, c, s, TCP.PSH | TCP.ACK, q)
-      return [c + q.length, s]
-    }
-    const [c1, s1] = connection(1000, 5000, 'SELECT 1 /* first connection */')
+    const [c1, s1] = mysqlConnection(send, 1000, 5000, 'SELECT 1 /* first connection */')
     send(true, c1, s1, TCP.FIN | TCP.ACK)
     send(false, s1, c1 + 1, TCP.FIN | TCP.ACK)
     send(true, c1 + 1, s1 + 1, TCP.ACK)
-    const [c2, s2] = connection(900_000, 700_000, 'SELECT 2 /* second connection */')
+    const [c2, s2] = mysqlConnection(send, 900_000, 700_000, 'SELECT 2 /* second connection */')
     send(false, s2, c2, TCP.RST | TCP.ACK)
     const file = join(dir, 'reuse.pcap')
     writeFileSync(file, pcapFile(1, frames))
@@ -120,5 +121,38 @@ describe('protocol context by replay', () => {
     const replayed = (await scanCapture(file, {index: 0, count: 1}, {apps: 'replay'})).ledger.resets[0].context.app
     expect(replayed?.protocol).toBe('mysql')
     expect(replayed?.lastCommand?.text).toContain('second connection')
+  })
+
+  it('scans a NAT director capture inline: its copies are on another 4-tuple, where a replay would feed them', async () => {
+    // Client → VIP reaches the director, which sends it on to the real server's address (and back).
+    const client = {mac: '02:00:00:00:00:01', ip: '10.0.0.1', port: 40000}
+    const director = '02:00:00:00:00:0d'
+    const rs = {mac: '02:00:00:00:00:21', ip: '10.0.0.21', port: 3306}
+    const vip = '10.0.0.100'
+    const frames: Uint8Array[] = []
+    const frame = (srcMac: string, dstMac: string, src: string, dst: string, ttl: number, sport: number, dport: number, seq: number, ack: number, flags: number, payload: number[]) =>
+      ethernet({src: srcMac, dst: dstMac, type: 0x0800}, ipv4({src, dst, proto: 6, ttl, id: frames.length}, tcp({sport, dport, seq, ack, flags}, payload)))
+    const send = (fromClient: boolean, seq: number, ack: number, flags: number, payload: number[] = []): void => {
+      if (fromClient) {
+        const id = frames.length
+        frames.push(frame(client.mac, director, client.ip, vip, 64, client.port, rs.port, seq, ack, flags, payload))
+        const copy = frame(director, rs.mac, client.ip, rs.ip, 63, client.port, rs.port, seq, ack, flags, payload)
+        copy.set(frames[id].subarray(18, 20), 18) // the same IP ID: a forwarded copy
+        frames.push(copy)
+      } else {
+        frames.push(frame(rs.mac, director, rs.ip, client.ip, 64, rs.port, client.port, seq, ack, flags, payload))
+        frames.push(frame(director, client.mac, vip, client.ip, 63, rs.port, client.port, seq, ack, flags, payload))
+      }
+    }
+    const [c, s] = mysqlConnection(send, 1000, 5000, 'SELECT 42')
+    send(false, s, c, TCP.RST | TCP.ACK)
+    const file = join(dir, 'nat.pcap')
+    writeFileSync(file, pcapFile(1, frames))
+
+    const inline = await scanCapture(file, {index: 0, count: 1}, {apps: 'inline'})
+    const byDefault = await scanCapture(file)
+    expect(inline.artifacts.forwarding).toBe('NAT')
+    expect(byDefault.ledger).toEqual(inline.ledger)
+    expect(apps(inline.ledger).some((a) => a !== null)).toBe(true)
   })
 })
