@@ -1,4 +1,5 @@
 import type {KernelTraits} from '../ipvs/kernel.js'
+import type {FlowReplay} from '../ipvs/replay.js'
 import type {EffectiveTimeouts} from '../ipvs/timeouts.js'
 import type {EvidenceFrame, ReportTopology, Role} from '../report/report.js'
 import {isoTime} from '../util/time.js'
@@ -11,6 +12,14 @@ export interface IncidentCapture {
   role: Role
   /** Capture time minus reference time for the same packet (seconds). */
   offset: number
+  /** The capture host's own MAC addresses (a real server's identity in the topology), when the correlation saw them. */
+  macs?: string[]
+}
+
+/** The IPVS model's view of the incident: each director capture's flows replayed into entry timelines. */
+export interface IncidentModel {
+  /** The entry replay of a flow (by the capture's flow id) that has a reset or a stall; null elsewhere. */
+  flowAt(cap: IncidentCapture, flowId: number): FlowReplay | null
 }
 
 /** Everything the diagnosis reasons over. */
@@ -22,6 +31,7 @@ export interface Incident {
   persistenceKnown: boolean
   /** What the director's kernel version implies (expire_nodest_conn before/after 5.9 …). */
   kernel: KernelTraits
+  model: IncidentModel
 }
 
 /** A frame's time in the reference clock, as epoch seconds. */

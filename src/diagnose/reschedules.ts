@@ -1,142 +1,214 @@
-import {templateGoneAt} from '../ipvs/template.js'
-import type {Cause, Confidence, EvidenceFrame, Finding} from '../report/report.js'
+/**
+ * Re-scheduling: a client's new connection sent to another real server than its previous one. On a persistent
+ * service (configured, or inferred where chance cannot explain how reconnections stuck) the move means the
+ * template was gone: the template timeline (src/ipvs/template.ts) says whether it had expired, else a failover
+ * lost it. Rules: docs/causes.md.
+ */
+import {TCP_ACK, TCP_FIN, TCP_RST} from '../decode/packet.js'
+import {maskAddress} from '../ipvs/addr.js'
+import {FlowReplay} from '../ipvs/replay.js'
+import {stateTimeoutsOf} from '../ipvs/timeouts.js'
+import {buildTemplateTimeline, wouldReschedule, type ControlledConn} from '../ipvs/template.js'
+import {endpointText, endpointKey} from '../model/endpoint.js'
+import {micros, type TimelineEvent} from '../model/timeline.js'
+import type {AnalysisWarning} from '../model/warning.js'
+import type {EvidenceFrame, Finding} from '../report/report.js'
 import {humanDuration} from '../util/time.js'
-import type {ConnectionStart} from '../vantage/ledger.js'
+import {scheduledConnections, type ScheduledConnection} from '../vantage/correlate/scheduled.js'
 import type {Failover} from './failovers.js'
-import {type Incident, type IncidentCapture, isoTimeOf, packetEvidence, refEpoch, round9} from './incident.js'
-import {connectionsOf} from './lookup.js'
+import {type Incident, isoTimeOf, round9} from './incident.js'
+import {flowsBetween} from './lookup.js'
 import {FAILOVER_FIX, persistenceFix} from './recommend.js'
+import {ruleOf, type Verdict} from './verdict.js'
 
-interface Conn {
-  cap: IncidentCapture
-  c: ConnectionStart
-  epoch: number
-  rs: string
-}
-
-/** Share of same-server repeats among a service's quick reconnections above which it behaves as persistent. */
-const STICKY = 0.9
+/** Infer persistence only when chance explains the sticking reconnections with less than this probability. */
+export const CHANCE_LIMIT = 0.01
 
 /**
- * A client's new connection scheduled to another real server than its previous one. Reported where the
- * service is persistent (from flags/configuration, or because clients' quick reconnections stick to one
- * server): then the move means the template was gone — expired, or lost in a failover.
+ * How likely `sticky` reconnections all stayed on their server by chance, with `servers` real servers: each fresh
+ * scheduling decision lands on the previous server with probability 1/servers at best for a spreading scheduler
+ * (rr, wrr, lc, wlc, sed, nq); schedulers that hash the client (sh, dh, mh, lblc) are persistence by another name.
  */
-export function rescheduleFindings(inc: Incident, failovers: Failover[]): Finding[] {
-  const byClient = new Map<string, Conn[]>()
-  for (const cap of inc.captures) {
-    if (cap.role !== 'director') continue
-    for (const c of cap.scan.ledger.connections) {
-      if (c.realServer === null) continue
-      const key = `${c.clientIp}>${c.service}`
-      const list = byClient.get(key) ?? []
-      list.push({cap, c, epoch: refEpoch(cap, c.syn.ref), rs: c.realServer})
-      byClient.set(key, list)
-    }
+export function chanceOfSticking(sticky: number, servers: number): number {
+  if (servers < 2) return 1
+  return Math.pow(1 / servers, sticky)
+}
+
+/**
+ * When the connection's entry left the director's table: its last client packet at the director, replayed
+ * through the entry model (the timer of the state it left). Unknown → its start (the template then outlives
+ * only its new connections).
+ */
+function entryEnd(inc: Incident, c: ScheduledConnection): number {
+  const cap = inc.captures.find((x) => x.scan.file === c.file)
+  if (cap === undefined) return c.epoch
+  const f = flowsBetween(cap.scan, endpointText(c.client), endpointText(c.service)).find((r) => Math.abs(r.firstEpoch - cap.offset - c.epoch) < 1)
+  if (f === undefined) return c.epoch
+  const clientIsOrig = f.orig === endpointText(c.client)
+  const fin = (clientIsOrig ? f.finOrig : f.finResp) > 0
+  const rst = (clientIsOrig ? f.rstOrig : f.rstResp) > 0
+  const last = f.lastEpoch - cap.offset
+  const replay = new FlowReplay([{t: last, flags: rst ? TCP_RST : fin ? TCP_FIN | TCP_ACK : TCP_ACK, forwarded: true, frame: -1}], {
+    timeouts: stateTimeoutsOf(inc.timeouts),
+    traits: inc.kernel,
+    established: true,
+  })
+  return replay.at(Infinity).expiresAt ?? last
+}
+
+function ev(c: ScheduledConnection, what: string): EvidenceFrame {
+  const epoch = round9(c.epoch)
+  return {file: c.file, frame: c.syn.ref.frame, epoch, time: isoTimeOf(epoch), what}
+}
+
+export interface RescheduleResult {
+  findings: Finding[]
+  warnings: AnalysisWarning[]
+}
+
+export function rescheduleFindings(inc: Incident, failovers: Failover[]): RescheduleResult {
+  const directorMacs = new Set(inc.topology.directors.map((d) => d.mac))
+  const conns = scheduledConnections(
+    inc.captures.map((c) => ({file: c.scan.file, role: c.role, offset: c.offset, macs: c.macs ?? [], ledger: c.scan.ledger})),
+    directorMacs,
+  ).filter((c) => c.realServer !== null)
+  const p = inc.persistenceKnown ? inc.timeouts.persistence : null
+  const mask = inc.timeouts.persistenceMask
+  // Per persistence client (its address under the template mask) and service.
+  const byClient = new Map<string, ScheduledConnection[]>()
+  const servers = new Map<string, Set<string>>()
+  for (const c of conns) {
+    const k = `${maskAddress(c.client.ip, mask)}>${endpointKey(c.service)}`
+    const list = byClient.get(k) ?? []
+    list.push(c)
+    byClient.set(k, list)
+    const sk = endpointKey(c.service)
+    const set = servers.get(sk) ?? new Set<string>()
+    set.add(c.realServer as string)
+    servers.set(sk, set)
   }
-  // Consecutive connections of the same client: gap and whether they stayed on one server — sorted by gap
-  // with running counts, so "how did reconnections quicker than g behave?" is a binary search.
-  const pairs: {gap: number; same: boolean}[] = []
+  // Consecutive connections of one client: how long apart, and whether they stayed.
+  const pairs: {gap: number; same: boolean; service: string}[] = []
   for (const list of byClient.values()) {
-    list.sort((a, b) => a.epoch - b.epoch)
-    for (let i = 1; i < list.length; i++) pairs.push({gap: list[i].epoch - list[i - 1].epoch, same: list[i].rs === list[i - 1].rs})
+    for (let i = 1; i < list.length; i++) pairs.push({gap: list[i].epoch - list[i - 1].epoch, same: list[i].realServer === list[i - 1].realServer, service: endpointKey(list[i].service)})
   }
-  pairs.sort((a, b) => a.gap - b.gap)
-  const sameBefore = new Float64Array(pairs.length + 1)
-  const longestSameBefore = new Float64Array(pairs.length + 1)
-  for (let i = 0; i < pairs.length; i++) {
-    sameBefore[i + 1] = sameBefore[i] + (pairs[i].same ? 1 : 0)
-    longestSameBefore[i + 1] = pairs[i].same ? pairs[i].gap : longestSameBefore[i]
-  }
-  /** Pairs with a gap strictly below g: how many, how many stayed, the longest that stayed. */
-  const quicker = (g: number): {n: number; same: number; longest: number} => {
-    let lo = 0
-    let hi = pairs.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (pairs[mid].gap < g) lo = mid + 1
-      else hi = mid
-    }
-    return {n: lo, same: sameBefore[lo], longest: longestSameBefore[lo]}
-  }
-  const p = inc.timeouts.persistence
-  const out: Finding[] = []
+  const findings: Finding[] = []
+  const warnings: AnalysisWarning[] = []
   for (const list of byClient.values()) {
+    // The template timeline under the configured persistence (M5): conns end with their entry, which the
+    // captures bound by the next connection at the latest; a template outlives its last new connection by p.
+    const controlled: ControlledConn[] = list.map((c) => ({start: c.epoch, end: entryEnd(inc, c)}))
+    const lives = p === null ? [] : buildTemplateTimeline(controlled, p)
     for (let i = 1; i < list.length; i++) {
       const prev = list[i - 1]
       const cur = list[i]
-      if (cur.rs === prev.rs) continue
+      if (cur.realServer === prev.realServer) continue
       const gap = cur.epoch - prev.epoch
       const moved = failovers.find((f) => f.epoch > prev.epoch && f.epoch < cur.epoch)
-      let cause: Cause
-      let confidence: Confidence
-      const timeline: string[] = [
-        `${isoTimeOf(prev.epoch)} previous connection ${prev.c.client} scheduled to ${prev.rs} (re-arms the persistence template)`,
+      const n = servers.get(endpointKey(cur.service))?.size ?? 1
+      const events: TimelineEvent[] = [
+        {kind: 'client-packet', epoch: micros(prev.epoch), capture: prev.file, frame: prev.syn.ref.frame, from: prev.client.ip, to: prev.service.ip, flags: '[S]', forwarded: true},
+        {kind: 'forwarded-copy', epoch: micros(prev.epoch), capture: prev.file, frame: prev.syn.ref.frame, from: prev.service.ip, to: prev.realServer ?? undefined},
       ]
-      let recommendation: string
-      if (inc.persistenceKnown && p !== null) {
-        const gone = templateGoneAt(prev.epoch, p, prev.epoch)
-        timeline.push(`${isoTimeOf(gone)} template expires (persistence ${p} s)`)
-        if (gap < p && moved) {
-          cause = 'failover-unsynced'
-          confidence = 'medium'
-          recommendation = FAILOVER_FIX
+      const timeline = [`${isoTimeOf(prev.epoch)} previous connection ${endpointText(prev.client)} scheduled to ${prev.realServer} (re-arms the persistence template)`]
+      const v: Verdict = {cause: 'unknown', confidence: 'low', rule: 'persistence-expired', checks: [], decide: null, timeline, evidence: [], events, recommendation: ''}
+      let report = true
+      if (p !== null) {
+        const life = lives.find((l) => l.conns.includes(i - 1))
+        const gone = life?.removedAt ?? prev.epoch + p
+        events.push({kind: 'template-created', epoch: micros(life?.start ?? prev.epoch), capture: null, frame: null, timeout: p})
+        const fresh = wouldReschedule(lives, cur.epoch)
+        if (fresh) {
+          timeline.push(`${isoTimeOf(gone)} template expires (persistence ${p} s)`)
+          events.push({kind: 'template-expired', epoch: micros(gone), capture: null, frame: null, timeout: p})
+          v.cause = 'persistence-expired'
+          v.confidence = 'high'
+          v.recommendation = persistenceFix(gap, p)
+          v.checks = [
+            {name: 'persistence configured (flag or configuration)', present: true},
+            {name: 'the template had expired by the new SYN (template timeline)', present: true},
+            {name: 'the new SYN went to another real server', present: true},
+          ]
+        } else if (moved) {
+          v.rule = 'failover-unsynced'
+          v.cause = 'failover-unsynced'
+          v.confidence = 'medium'
+          v.recommendation = FAILOVER_FIX
           timeline.push(`${isoTimeOf(moved.epoch)} VIP moved to ${moved.toMac}: the new director had no template for the client`)
-        } else if (gap >= p) {
-          cause = 'persistence-expired'
-          confidence = 'high'
-          recommendation = persistenceFix(gap, p)
-        } else continue
+          events.push({kind: 'failover', epoch: micros(moved.epoch), capture: moved.evidence[0]?.file ?? null, frame: moved.evidence[0]?.frame ?? null})
+          v.checks = [
+            {name: 'the template was still live by its timer', present: true},
+            {name: 'the VIP moved between the two connections', present: true},
+          ]
+        } else report = false
       } else {
-        // No configured persistence: infer it from how quick reconnections behave.
-        const quick = quicker(gap)
-        if (quick.n === 0 || quick.same / quick.n < STICKY) continue
-        const streak = i >= 2 && list[i - 2].rs === prev.rs
-        const longest = quick.longest
-        if (moved) {
-          cause = 'failover-unsynced'
-          confidence = 'low'
-          recommendation = FAILOVER_FIX
+        // No configured persistence: infer it only when chance cannot explain the sticking reconnections.
+        const quicker = pairs.filter((x) => x.service === endpointKey(cur.service) && x.gap < gap)
+        const sticky = quicker.filter((x) => x.same).length
+        const movedQuick = quicker.length - sticky
+        const chance = chanceOfSticking(sticky, n)
+        const inferred = sticky > 0 && movedQuick === 0 && chance < CHANCE_LIMIT
+        v.checks = [
+          {name: `reconnections quicker than ${humanDuration(gap)} all stayed on their server (${sticky} of ${quicker.length})`, present: sticky > 0 && movedQuick === 0},
+          {name: `chance explains that with probability ${chance.toPrecision(2)} (${n} servers), below ${CHANCE_LIMIT}`, present: chance < CHANCE_LIMIT},
+        ]
+        if (!inferred) {
+          report = false
+          if (sticky > 0 && movedQuick === 0) {
+            warnings.push({
+              code: 'reschedule-undecided',
+              message: `client ${cur.client.ip} moved from ${prev.realServer} to ${cur.realServer} after ${humanDuration(gap)}; ${sticky} quicker reconnection(s) stayed on their server, which chance explains with probability ${chance.toPrecision(2)} (${n} servers): not enough to call the service persistent`,
+              capture: cur.file,
+              decide: 'pass --persistence (or the director\'s ipvsadm -Ln / keepalived.conf with --config) to decide whether this was a persistence expiry',
+            })
+          }
+        } else if (moved) {
+          v.rule = 'failover-unsynced'
+          v.cause = 'failover-unsynced'
+          v.confidence = 'low'
+          v.recommendation = FAILOVER_FIX
         } else {
-          cause = 'persistence-expired'
-          confidence = streak && quick.n >= 3 ? 'medium' : 'low'
-          recommendation = persistenceFix(gap, null)
+          const longest = Math.max(...quicker.filter((x) => x.same).map((x) => x.gap))
+          v.cause = 'persistence-expired'
+          v.confidence = 'medium'
+          v.recommendation = persistenceFix(gap, null)
           timeline.push(
-            `clients' reconnections within ${humanDuration(longest)} stayed on their server (${quick.same}/${quick.n}): the service is persistent, with a template lifetime between ${humanDuration(longest)} and ${humanDuration(gap)}`,
+            `clients' reconnections within ${humanDuration(longest)} stayed on their server (${sticky}/${quicker.length}; by chance with probability ${chance.toPrecision(2)} at ${n} servers): the service is persistent, with a template lifetime between ${humanDuration(longest)} and ${humanDuration(gap)}`,
           )
         }
       }
-      timeline.push(`${isoTimeOf(cur.epoch)} new connection ${cur.c.client} after ${humanDuration(gap)} scheduled to ${cur.rs} instead`)
-      const ev: EvidenceFrame[] = [packetEvidence(cur.cap, cur.c.syn, `SYN scheduled to ${cur.rs}`)]
-      const atRs = synAtRealServer(inc, cur)
-      if (atRs) ev.push(atRs)
-      ev.push(packetEvidence(prev.cap, prev.c.syn, `previous SYN, scheduled to ${prev.rs}`))
+      if (!report) continue
+      timeline.push(`${isoTimeOf(cur.epoch)} new connection ${endpointText(cur.client)} after ${humanDuration(gap)} scheduled to ${cur.realServer} instead`)
+      events.push(
+        {kind: 'client-packet', epoch: micros(cur.epoch), capture: cur.file, frame: cur.syn.ref.frame, from: cur.client.ip, to: cur.service.ip, flags: '[S]', forwarded: true},
+        {kind: 'forwarded-copy', epoch: micros(cur.epoch), capture: cur.file, frame: cur.syn.ref.frame, from: cur.service.ip, to: cur.realServer ?? undefined},
+      )
+      const evidence: EvidenceFrame[] = [ev(cur, `SYN scheduled to ${cur.realServer}${cur.source === 'outbound-mac' ? '' : ` (${cur.source === null ? 'unknown' : `from the ${cur.source}`})`}`)]
+      if (cur.atRealServer) {
+        const c = inc.captures.find((x) => x.scan.file === cur.atRealServer?.file)
+        const epoch = round9(cur.atRealServer.syn.ref.sec - (c?.offset ?? 0) + cur.atRealServer.syn.ref.nsec / 1e9)
+        evidence.push({file: cur.atRealServer.file, frame: cur.atRealServer.syn.ref.frame, epoch, time: isoTimeOf(epoch), what: 'the SYN arriving at the new real server'})
+      }
+      evidence.push(ev(prev, `previous SYN, scheduled to ${prev.realServer}`))
       const epoch = round9(cur.epoch)
-      out.push({
+      findings.push({
         kind: 'reschedule',
         epoch,
         time: isoTimeOf(epoch),
-        flow: {client: cur.c.client, service: cur.c.service},
+        flow: {client: endpointText(cur.client), service: endpointText(cur.service)},
         sender: 'director',
-        cause,
-        confidence,
-        summary: `client ${cur.c.clientIp} moved from ${prev.rs} to ${cur.rs} (${cause})`,
-        evidence: ev,
+        cause: v.cause,
+        confidence: v.confidence,
+        summary: `client ${cur.client.ip} moved from ${prev.realServer} to ${cur.realServer} (${v.cause})`,
+        evidence,
         timeline,
         realServerView: null,
         application: null,
-        recommendation,
+        recommendation: v.recommendation,
+        events: events.sort((a, b) => a.epoch - b.epoch),
+        rule: ruleOf(v),
       })
     }
   }
-  return out
-}
-
-function synAtRealServer(inc: Incident, conn: Conn): EvidenceFrame | null {
-  for (const cap of inc.captures) {
-    if (cap.role !== 'real-server') continue
-    const c = connectionsOf(cap.scan, conn.c.client, conn.c.service)[0]
-    if (c) return packetEvidence(cap, c.syn, 'the SYN arriving at the new real server')
-  }
-  return null
+  return {findings, warnings}
 }

@@ -280,6 +280,33 @@ export class ConnTimeline {
     this.verdictC[i] = 1
   }
 
+  /**
+   * The entry was already in `state` at time t, before the first packet pushed: the capture began mid-flow,
+   * or the caller holds only the packets that decide the state (a run of same-class packets leaves the state
+   * its first one set, so the first and last of each run give the same timeline as the whole run).
+   */
+  seed(t: number, state: EntryState, rs = -1): void {
+    if (this.lives.length > 0 || this.n > 0) throw new Error('ConnTimeline.seed must come before any packet')
+    this.lastT = t
+    this.lives.push({
+      index: 0,
+      start: t,
+      rs,
+      createdWithoutSyn: this.proto === 'tcp',
+      firstPacket: 0,
+      lastForwarded: -1,
+      expiresAt: t + this.tmo[stateCode(state)],
+      end: 'open',
+      endAt: Infinity,
+      state,
+    })
+  }
+
+  /** The per-state timer (s) this timeline applies. */
+  timeoutOf(state: EntryState): number {
+    return this.tmo[stateCode(state)]
+  }
+
   /** A forwarded SYN on a live entry starts a new one under conn_reuse (M3 step 2) or when the RS differs. */
   private startsNewEntry(cur: EntryLife, cls: FlagClass, rs: number): boolean {
     if (rs >= 0 && cur.rs >= 0 && rs !== cur.rs) return true

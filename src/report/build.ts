@@ -1,6 +1,7 @@
 import type {Diagnosis, Incident} from '../diagnose/index.js'
 import type {EffectiveTimeouts} from '../ipvs/timeouts.js'
-import type {CorrelationFlow, Finding, Report, ReportCapture, ReportTimeouts} from './report.js'
+import type {AnalysisWarning} from '../model/warning.js'
+import type {CorrelationFlow, Finding, Report, ReportCapture, ReportTimeouts, ReportWarning} from './report.js'
 
 export interface CapturePlacement {
   file: string
@@ -29,6 +30,12 @@ function timeoutsSection(t: EffectiveTimeouts): ReportTimeouts {
   }
 }
 
+function reportWarning(w: AnalysisWarning): ReportWarning {
+  const r: ReportWarning = {code: w.code, message: w.message, capture: w.capture}
+  if (w.decide !== undefined) r.decide = w.decide
+  return r
+}
+
 /** The verdict a user reads first: what broke, how often, and the main cause. */
 export function verdictOf(findings: Finding[]): string {
   const problems = findings.filter((f) => f.kind !== 'failover' || findings.length === 1)
@@ -49,6 +56,7 @@ export function buildReport(
   placements: CapturePlacement[],
   correlation: {reference: string | null; flows: CorrelationFlow[]},
   version: string,
+  warnings: readonly AnalysisWarning[] = [],
 ): Report {
   const captures: ReportCapture[] = inc.captures.map((c, i) => ({
     file: c.scan.file,
@@ -84,5 +92,6 @@ export function buildReport(
     correlation,
     findings: diag.findings,
     verdict: verdictOf(diag.findings),
+    warnings: warnings.map(reportWarning),
   }
 }

@@ -3,23 +3,14 @@
  * draws from. Field names here are the public JSON API; add fields, never rename them.
  */
 
-export type Role = 'director' | 'real-server' | 'client' | 'unknown'
-export type FindingKind = 'reset' | 'stall' | 'reschedule' | 'failover'
-export type Sender = 'director' | 'real-server' | 'client' | 'unknown'
-export type Cause =
-  | 'ipvs-idle-timeout'
-  | 'ipvs-fin-timeout'
-  | 'failover-unsynced'
-  | 'stale-arp'
-  | 'persistence-expired'
-  | 'real-server-removed'
-  | 'real-server-abort'
-  | 'real-server-no-socket'
-  | 'client-abort'
-  | 'genuine-loss'
-  | 'vip-moved'
-  | 'unknown'
-export type Confidence = 'high' | 'medium' | 'low'
+import type {TimelineEvent} from '../model/timeline.js'
+
+// The domain vocabulary lives in src/model/; the contract re-exports it under the same names.
+export type {Role, Sender} from '../model/roles.js'
+export type {Cause, Confidence, FindingKind} from '../model/finding.js'
+export type {TimelineEvent, TimelineEventKind} from '../model/timeline.js'
+import type {Role, Sender} from '../model/roles.js'
+import type {Cause, Confidence, FindingKind} from '../model/finding.js'
 
 export interface ReportCapture {
   file: string
@@ -84,6 +75,12 @@ export interface Finding {
   /** Application context (last command, server error, the symptom the user saw), when decoded. */
   application: {protocol: string; lastCommand: string | null; serverError: string | null; symptom: string | null} | null
   recommendation: string
+  /** Structured timeline (data, not prose); renderers draw it. Absent when the diagnosis has none. */
+  events?: TimelineEvent[]
+  /** How many packets of this kind the finding explains together (e.g. every RST of one episode of a flow). */
+  count?: number
+  /** The rule's evidence, by name (docs/causes.md), each present (true) or missing (false) for this finding. */
+  rule?: {name: string; evidence: {name: string; present: boolean}[]; decide: string | null}
 }
 
 export interface CorrelationFlow {
@@ -115,4 +112,14 @@ export interface Report {
   findings: Finding[]
   /** One-line verdict, first thing a user reads. */
   verdict: string
+  /** Caps hit and ambiguities the inputs leave open (additive; empty when none). */
+  warnings?: ReportWarning[]
+}
+
+export interface ReportWarning {
+  code: string
+  message: string
+  capture: string | null
+  /** What would decide an ambiguity (a flag, another capture). */
+  decide?: string
 }

@@ -41,6 +41,10 @@ export interface FlowContext {
   lastForwarded: ClientPacket | null
   /** Client packets since the last forwarded one (a black-hole run when > 0 on a director). */
   sinceForwarded: number
+  /** The client's FIN of this connection (its first; forwarded when this capture saw the copy), if it sent one. */
+  clientFin: ClientPacket | null
+  /** The server had sent FIN on this flow before the event (its side was closed). */
+  serverClosed: boolean
   /** Real server the flow was last forwarded to (MAC in DR), director MAC that forwarded it. */
   realServer: string | null
   director: string | null
@@ -118,6 +122,9 @@ export interface LedgerData {
 
 const MAX_EVENTS = 100_000
 const STALL_RETRANSMISSIONS = 3
+/** Packet registers per flow slot (see `reg`); register 4 holds the client's FIN. */
+const REGS = 5
+const R_FIN = 4
 
 // A flow slot's record, in 32-bit words: Float64 fields at SF_* (index within the slot's f64 run), then
 // Int32 fields at SI_* (word within the slot).
@@ -176,8 +183,8 @@ export class CaptureLedger {
   /** Packet objects only for retransmission runs (rare): the evidence of a stall. */
   private rtx: (ClientPacket[] | null)[] = []
   private lastSyn: (ConnectionStart | null)[] = []
-  /** Per slot: last client packet, the one before, the last forwarded one, the first of a retransmission run. */
-  private readonly reg = new PacketRegisters(4)
+  /** Per slot: last client packet, the one before, the last forwarded one, the first of a retransmission run, the client's FIN. */
+  private readonly reg = new PacketRegisters(REGS)
 
   /**
    * `macs` names the MAC ids the pairer hands out (and the ledger asks it for destination MACs). With
@@ -283,8 +290,8 @@ export class CaptureLedger {
     this.i32[w + SI_LAST_DST_MAC] = -1
     this.rtx[slot] = null
     this.lastSyn[slot] = null
-    const r = slot * 4
-    for (let i = 0; i < 4; i++) this.reg.clear(r + i)
+    const r = slot * REGS
+    for (let i = 0; i < REGS; i++) this.reg.clear(r + i)
     // Database services get a protocol tracker (bounded state; the port is only a hint, content decides).
     const servicePort = senderIsClient ? pkt.dport : pkt.sport
     const db = MYSQL_PORTS.includes(servicePort) || POSTGRES_PORTS.includes(servicePort)
@@ -300,7 +307,7 @@ export class CaptureLedger {
   }
 
   private noteClientPacket(slot: number, rec: CaptureRecord, pkt: Packet, genuineFlags: number): void {
-    const L = slot * 4
+    const L = slot * REGS
     this.reg.copy(L + 1, L)
     this.reg.set(L, rec, pkt)
     const o = slot * (S_WORDS / 2)
@@ -314,7 +321,10 @@ export class CaptureLedger {
         this.vipOwnerChanges.push({flowId: this.f64[o + SF_FLOW_ID], client, service, ref: {frame: rec.frame, sec: rec.tsSec, nsec: rec.tsNsec}, dstMac: dmac < 0 ? null : this.macs.name(dmac)})
       }
     }
+    if (pkt.tcpFlags & TCP_FIN && !this.reg.has(L + R_FIN)) this.reg.copy(L + R_FIN, L)
     if ((pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      // A new connection on the 4-tuple has not closed yet.
+      if (this.reg.has(L + R_FIN) && this.reg.seqOf(L + R_FIN) !== pkt.seq) this.reg.clear(L + R_FIN)
       // A retransmitted SYN of the same connection is not a new connection.
       const prevSyn = this.lastSyn[slot]
       if ((prevSyn === null || prevSyn.syn.seq !== pkt.seq) && this.connections.length < MAX_EVENTS) {
@@ -332,7 +342,7 @@ export class CaptureLedger {
   private trackRetransmissions(slot: number, frame: number, pkt: Packet, genuineFlags: number): void {
     const carries = pkt.payloadLen > 0 || (pkt.tcpFlags & (TCP_SYN | TCP_FIN)) !== 0
     if (!carries) return
-    const L = slot * 4
+    const L = slot * REGS
     const R = L + 3
     if (genuineFlags & TCP_A_ANY_RETRANSMISSION && this.reg.has(R) && pkt.seq === this.reg.seqOf(R)) {
       let list = this.rtx[slot]
@@ -362,12 +372,13 @@ export class CaptureLedger {
   }
 
   private noteForwarded(slot: number, pairFrame: number, pairRs: number, pairDirector: number): void {
-    const L = slot * 4
+    const L = slot * REGS
     const F = L + 2
     let src = -1
     if (this.reg.frameOf(L) === pairFrame) src = L
     else if (this.reg.frameOf(L + 1) === pairFrame) src = L + 1
     if (this.reg.frameOf(L + 3) === pairFrame) this.reg.markForwarded(L + 3)
+    if (this.reg.frameOf(L + R_FIN) === pairFrame) this.reg.markForwarded(L + R_FIN)
     // Retransmission-run evidence objects learn their fate too.
     const run = this.rtx[slot]
     if (run !== null) for (const p of run) if (p.ref.frame === pairFrame) p.forwarded = true
@@ -444,7 +455,7 @@ export class CaptureLedger {
     const w = slot * S_WORDS
     const rs = this.i32[w + SI_RS]
     const d = this.i32[w + SI_DIRECTOR]
-    const L = slot * 4
+    const L = slot * REGS
     const ctx: FlowContext = {
       client,
       service,
@@ -453,6 +464,8 @@ export class CaptureLedger {
       prevClient: this.reg.get(L + 1),
       lastForwarded: this.reg.get(L + 2),
       sinceForwarded: this.f64[o + SF_SINCE_FWD],
+      clientFin: this.reg.get(L + R_FIN),
+      serverClosed: (this.i32[w + SI_BITS] & B_SERVER_FIN) !== 0,
       realServer: rs < 0 ? null : this.macs.name(rs),
       director: d < 0 ? null : this.macs.name(d),
       longestForwardedGap: this.f64[o + SF_LONGEST_GAP],

@@ -13,7 +13,7 @@ function flow(id: number, orig: string, resp: string): FlowRecord {
 }
 
 function ctx(client: string, service: string, clientPackets: number): FlowContext {
-  return {client, service, clientPackets, lastClient: null, prevClient: null, lastForwarded: null, sinceForwarded: 0, realServer: null, director: null, longestForwardedGap: 0, app: null}
+  return {client, service, clientPackets, lastClient: null, prevClient: null, lastForwarded: null, sinceForwarded: 0, clientFin: null, serverClosed: false, realServer: null, director: null, longestForwardedGap: 0, app: null}
 }
 
 function scanOf(flows: FlowRecord[], ledger: Partial<LedgerData>): CaptureScan {

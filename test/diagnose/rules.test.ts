@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest'
 import {diagnose, type Incident} from '../../src/diagnose/index.js'
 import {kernelTraits} from '../../src/ipvs/kernel.js'
 import {resolveTimeouts} from '../../src/ipvs/timeouts.js'
+import {replayIncident} from '../../src/pipeline/replay.js'
 import type {Role} from '../../src/report/report.js'
 import {scanCapture} from '../../src/vantage/scan.js'
 import {buildTopology} from '../../src/vantage/topology.js'
@@ -16,7 +17,8 @@ async function incident(caps: {b: CaptureBuilder; role: Role; offset?: number}[]
   const captures = []
   for (const [i, c] of caps.entries()) captures.push({scan: await scanCapture(c.b.write(`cap${i}.pcap`)), role: c.role, offset: c.offset ?? 0})
   const t = resolveTimeouts({flags: {timeouts}})
-  return {captures, topology: buildTopology(captures), timeouts: t, persistenceKnown: false, kernel: kernelTraits('6.1')}
+  const placed = {captures, topology: buildTopology(captures), persistenceKnown: false, kernel: kernelTraits('6.1')}
+  return {...placed, timeouts: t, model: replayIncident(placed, t)}
 }
 
 /** Handshake and one query through the director, then whatever the test adds. */
@@ -139,17 +141,30 @@ describe('failover and re-scheduling', () => {
     ])
   })
 
-  it('a sticky client moved to another server after a long gap → persistence-expired', async () => {
+  it('a client moved after a long gap, two quick reconnections stuck by chance (p = 0.25 at 2 servers): no re-schedule, a warning saying what decides', async () => {
     const b = new CaptureBuilder()
     const conn = (t: number, sport: number, rs: number) => b.client(t, {sport, seq: 1, flags: TCP.SYN, id: sport}, rs)
     conn(0, 44000, 0)
     conn(1, 44001, 0)
     conn(2, 44002, 0)
     conn(20, 44003, 1)
+    const d = diagnose(await incident([{b, role: 'director'}]))
+    expect(d.findings).toEqual([])
+    expect(d.warnings).toHaveLength(1)
+    expect(d.warnings[0]).toMatchObject({code: 'reschedule-undecided'})
+    expect(d.warnings[0].message).toMatch(/probability 0\.25 \(2 servers\)/)
+    expect(d.warnings[0].decide).toMatch(/--persistence/)
+  })
+
+  it('seven quick reconnections that stuck (p = 0.0078 at 2 servers), then a move after a long gap → persistence-expired, inferred', async () => {
+    const b = new CaptureBuilder()
+    for (let i = 0; i < 8; i++) b.client(i, {sport: 44100 + i, seq: 1, flags: TCP.SYN, id: i + 1}, 0)
+    b.client(30, {sport: 44110, seq: 1, flags: TCP.SYN, id: 99}, 1)
     const {findings} = diagnose(await incident([{b, role: 'director'}]))
     expect(findings).toHaveLength(1)
-    expect(findings[0]).toMatchObject({kind: 'reschedule', cause: 'persistence-expired', sender: 'director'})
-    expect(findings[0].flow?.client).toBe(`${HOSTS.client.ip}:44003`)
+    expect(findings[0]).toMatchObject({kind: 'reschedule', cause: 'persistence-expired', sender: 'director', confidence: 'medium'})
+    expect(findings[0].flow?.client).toBe(`${HOSTS.client.ip}:44110`)
+    expect(findings[0].rule?.evidence.every((e) => e.present)).toBe(true)
   })
 
   it('a round-robin service moving clients every connection reports no re-schedule', async () => {

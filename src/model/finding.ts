@@ -1,0 +1,16 @@
+/** What the diagnosis concludes, as data: the kinds of finding, their causes and confidence. */
+export type FindingKind = 'reset' | 'stall' | 'reschedule' | 'failover'
+export type Cause =
+  | 'ipvs-idle-timeout'
+  | 'ipvs-fin-timeout'
+  | 'failover-unsynced'
+  | 'stale-arp'
+  | 'persistence-expired'
+  | 'real-server-removed'
+  | 'real-server-abort'
+  | 'real-server-no-socket'
+  | 'client-abort'
+  | 'genuine-loss'
+  | 'vip-moved'
+  | 'unknown'
+export type Confidence = 'high' | 'medium' | 'low'
