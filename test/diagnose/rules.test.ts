@@ -1,25 +1,12 @@
 import {describe, expect, it} from 'vitest'
 
-import {diagnose, type Incident} from '../../src/diagnose/index.js'
-import {kernelTraits} from '../../src/ipvs/kernel.js'
-import {resolveTimeouts} from '../../src/ipvs/timeouts.js'
-import {replayIncident} from '../../src/pipeline/replay.js'
-import type {Role} from '../../src/report/report.js'
-import {scanCapture} from '../../src/vantage/scan.js'
-import {buildTopology} from '../../src/vantage/topology.js'
+import {diagnose} from '../../src/diagnose/index.js'
 import {TCP} from '../helpers/frames.js'
 import {BASE_EPOCH, CaptureBuilder, HOSTS} from '../helpers/lvs.js'
+import {incident} from './incident.js'
 
 /** A MySQL COM_QUERY packet: 3-byte length, sequence id 0, command 0x03, "select 1". */
 const Q = [9, 0, 0, 0, 0x03, 0x73, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x20, 0x31]
-
-async function incident(caps: {b: CaptureBuilder; role: Role; offset?: number}[], timeouts = '10,4,30'): Promise<Incident> {
-  const captures = []
-  for (const [i, c] of caps.entries()) captures.push({scan: await scanCapture(c.b.write(`cap${i}.pcap`)), role: c.role, offset: c.offset ?? 0})
-  const t = resolveTimeouts({flags: {timeouts}})
-  const placed = {captures, topology: buildTopology(captures), persistenceKnown: false, kernel: kernelTraits('6.1')}
-  return {...placed, timeouts: t, model: replayIncident(placed, t)}
-}
 
 /** Handshake and one query through the director, then whatever the test adds. */
 function session(sport: number, rs = 0): CaptureBuilder {
