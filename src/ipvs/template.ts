@@ -37,17 +37,6 @@ export function templateKey(svc: PersistentServiceKey, caddr: string): string {
 // Times are float seconds; a (C − E0)/60 that is an integer up to rounding must not gain a cycle.
 const EPS = 1e-9
 
-/**
- * When a template disappears: E0 = tNew + tau; C ≤ E0 → E0, else E0 + 60·ceil((C − E0)/60).
- * tNew = last new controlled connection, tau = its timeout then (p, or 60 once cycled),
- * C = when the last controlled connection entry is removed.
- */
-export function templateGoneAt(tNew: number, tau: number, lastControlledGone: number): number {
-  const e0 = tNew + tau
-  if (lastControlledGone <= e0) return e0
-  return e0 + TEMPLATE_RECHECK * Math.ceil((lastControlledGone - e0) / TEMPLATE_RECHECK - EPS)
-}
-
 /** A connection the template controls: created at `start`, its entry removed at `end`. */
 export interface ControlledConn {
   start: number
@@ -155,46 +144,6 @@ export function buildTemplateTimeline(conns: readonly ControlledConn[], persiste
   }
   if (w) settle(w, Infinity)
   return lives
-}
-
-export interface TemplateSnapshot {
-  life: number
-  /** When the timer will fire next, as of t. */
-  expiresAt: number
-  /** Current timeout: p, or 60 once cycling. */
-  tmo: number
-  cycling: boolean
-}
-
-/** The template in the table at t, if any (from a timeline built by buildTemplateTimeline). */
-export function templateAt(
-  lives: readonly TemplateLife[],
-  conns: readonly ControlledConn[],
-  persistence: number,
-  t: number,
-): TemplateSnapshot | undefined {
-  for (const life of lives) {
-    // As a packet arriving at t finds it: the life's creating connection must be strictly earlier.
-    if (t <= life.start || t >= life.removedAt) continue
-    // Replay this life's arrivals before t to know its timer at t.
-    let w: Work = {life: {...life, cycles: 0, firstCycleAt: undefined, removedAt: Infinity}, expiresAt: 0, tmo: persistence, lastEnd: -Infinity}
-    let first = true
-    for (const i of life.conns) {
-      const c = conns[i]
-      if (c.start >= t) break
-      if (first) {
-        w = {life: w.life, expiresAt: c.start + persistence, tmo: persistence, lastEnd: c.end}
-        first = false
-        continue
-      }
-      settle(w, c.start)
-      w.expiresAt = c.start + w.tmo
-      w.lastEnd = Math.max(w.lastEnd, c.end)
-    }
-    settle(w, t)
-    return {life: life.index, expiresAt: w.expiresAt, tmo: w.tmo, cycling: w.tmo === TEMPLATE_RECHECK && w.life.firstCycleAt !== undefined}
-  }
-  return undefined
 }
 
 /** Would a SYN at time t be scheduled afresh (no template in the table)? */

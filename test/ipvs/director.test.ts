@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
 import {TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN} from '../../src/decode/packet.js'
-import {decide, Director, type DirectorConfig, type ServiceSpec, type SimPacket} from '../../src/ipvs/director.js'
+import {decide, type DirectorConfig} from '../../src/ipvs/director.js'
+import {Director, type ServiceSpec, type SimPacket} from './simulator.js'
 
 const SYN = TCP_SYN
 const ACK = TCP_ACK
