@@ -1,3 +1,4 @@
+import {micros} from '../model/timeline.js'
 import type {EvidenceFrame, Finding} from '../report/report.js'
 import {evidence, type Incident, isoTimeOf, refEpoch, round9} from './incident.js'
 import {VIP_MOVED_NOTE} from './recommend.js'
@@ -82,6 +83,8 @@ export function failoverFindings(inc: Incident, failovers: Failover[]): Finding[
       realServerView: null,
       application: null,
       recommendation: VIP_MOVED_NOTE,
+      events: f.evidence.map((e) => ({kind: 'failover' as const, epoch: micros(e.epoch), capture: e.file, frame: e.frame, from: f.toMac, to: f.vip})),
+      rule: {name: 'vip-moved', evidence: [{name: 'an ARP claim for the VIP from a new MAC (gratuitous, or a new owner)', present: true}], decide: null},
     }
   })
 }
