@@ -5,10 +5,9 @@
  * lost it. Rules: docs/causes.md.
  */
 import {TCP_ACK, TCP_FIN, TCP_RST} from '../decode/packet.js'
-import {maskAddress} from '../ipvs/addr.js'
 import {FlowReplay} from '../ipvs/replay.js'
 import {stateTimeoutsOf} from '../ipvs/timeouts.js'
-import {buildTemplateTimeline, wouldReschedule, type ControlledConn} from '../ipvs/template.js'
+import {buildTemplateTimeline, templateKey, wouldReschedule, type ControlledConn} from '../ipvs/template.js'
 import {endpointText, endpointKey} from '../model/endpoint.js'
 import {micros, type TimelineEvent} from '../model/timeline.js'
 import type {AnalysisWarning} from '../model/warning.js'
@@ -78,7 +77,8 @@ export function rescheduleFindings(inc: Incident, failovers: Failover[]): Resche
   const byClient = new Map<string, ScheduledConnection[]>()
   const servers = new Map<string, Set<string>>()
   for (const c of conns) {
-    const k = `${maskAddress(c.client.ip, mask)}>${endpointKey(c.service)}`
+    // The persistence template's own key (M5: the client under the netmask, port 0 for port-0/FTP services).
+    const k = templateKey({proto: 'tcp', vip: c.service.ip, port: c.service.port, mask}, c.client.ip)
     const list = byClient.get(k) ?? []
     list.push(c)
     byClient.set(k, list)

@@ -105,19 +105,6 @@ export interface PacketView {
   idle: number | undefined
 }
 
-/** An idle gap between two client packets, as the captures show it (for bounds.ts). */
-export interface ObservedGap {
-  from: number
-  to: number
-  gap: number
-  /** State the entry was in during the gap (after the first packet). */
-  state: EntryState
-  /** The packet ending the gap was forwarded to the same RS without being a SYN: the entry survived. */
-  survived: boolean
-  fromRef: number
-  toRef: number
-}
-
 const UDP_CODE = TCP_STATES.length
 const NO_STATE = 255
 const VERDICTS: readonly UnforwardedVerdict[] = ['never', 'alive', 'expired']
@@ -355,29 +342,6 @@ export class ConnTimeline {
     }
   }
 
-  /** Was there an entry in the table at t? */
-  hadEntryAt(t: number): boolean {
-    return this.entryAt(t)?.alive ?? false
-  }
-
-  /** The entry's state at t, undefined when no entry was alive. */
-  stateAt(t: number): EntryState | undefined {
-    const s = this.entryAt(t)
-    return s?.alive ? s.state : undefined
-  }
-
-  /** Expiry of the entry that was (or had last been) in the table at t. */
-  expiresAt(t: number): number | undefined {
-    return this.entryAt(t)?.expiresAt
-  }
-
-  /** The last forwarded packet strictly before t. */
-  lastForwardedBefore(t: number): PacketView | undefined {
-    const j = this.lastBefore(t)
-    if (j < 0 || this.prevFwd[j] < 0) return undefined
-    return this.packet(this.prevFwd[j])
-  }
-
   packet(i: number): PacketView {
     if (i < 0 || i >= this.n) throw new RangeError(`packet ${i} out of range 0..${this.n - 1}`)
     const fwd = this.fwd[i] === 1
@@ -397,51 +361,6 @@ export class ConnTimeline {
       verdict: fwd ? undefined : VERDICTS[this.verdictC[i]],
       idle: pf >= 0 ? this.t[i] - this.t[pf] : undefined,
     }
-  }
-
-  /** Indices of client packets the director did not forward, in order. */
-  unforwarded(): number[] {
-    const out: number[] = []
-    for (let i = 0; i < this.n; i++) if (this.fwd[i] === 0 && this.dirOut[i] === 0) out.push(i)
-    return out
-  }
-
-  /**
-   * Client idle gaps of at least `minGap` seconds that ended in a forwarded, non-SYN packet to the same RS
-   * (the entry survived), plus gaps that ended in a packet that was NOT forwarded (survived=false: a
-   * candidate kill; the caller must confirm the cause, e.g. a director RST, before using it as a bound).
-   * Independent of the configured timeouts except for the state label.
-   */
-  observedGaps(minGap = 0): ObservedGap[] {
-    const out: ObservedGap[] = []
-    let prev = -1
-    for (let i = 0; i < this.n; i++) {
-      if (this.dirOut[i] === 1) continue
-      if (prev >= 0 && this.fwd[prev] === 1 && this.lifeIx[prev] >= 0) {
-        const gap = this.t[i] - this.t[prev]
-        if (gap >= minGap) {
-          const cls = this.proto === 'udp' ? 'ack' : flagClass(this.flags[i])
-          const sameRs = this.rsId[i] < 0 || this.rsId[prev] < 0 || this.rsId[i] === this.rsId[prev]
-          const fwd = this.fwd[i] === 1
-          // A forwarded SYN (or a change of RS) may be a fresh entry, so it proves nothing either way.
-          if (!fwd || (cls !== 'syn' && sameRs)) {
-            out.push({
-              from: this.t[prev],
-              to: this.t[i],
-              gap,
-              state: codeState(this.stateC[prev]) ?? 'NONE',
-              survived: fwd,
-              fromRef: this.ref[prev],
-              toRef: this.ref[i],
-            })
-          }
-        }
-      }
-      // Only a forwarded packet refreshes; an unforwarded one does not start a new gap.
-      if (this.fwd[i] === 1) prev = i
-      else if (prev >= 0 && this.fwd[prev] === 1) prev = -1
-    }
-    return out
   }
 }
 

@@ -139,12 +139,3 @@ export function applySet(base: StateTimeouts, set: SetTimeouts): StateTimeouts {
 export function timeoutFor(t: StateTimeouts, state: EntryState): number {
   return state === 'UDP' ? t.udp : t.tcp[state]
 }
-
-/**
- * ActiveConn accounting: ES, SS, SR, SA count as active on current kernels (`tcp_state_active_table`);
- * older kernels (3.x) counted ES only.
- */
-export function isActiveState(state: EntryState, legacy = false): boolean {
-  if (legacy) return state === 'ES'
-  return state === 'ES' || state === 'SS' || state === 'SR' || state === 'SA'
-}

@@ -7,7 +7,6 @@ import {
   applySet,
   defaultStateTimeouts,
   flagClass,
-  isActiveState,
   nextTcpState,
   stateFromName,
   timeoutFor,
@@ -104,12 +103,9 @@ describe('timeouts and --set', () => {
     expect(t2.tcp.TW).toBe(120) // TIME_WAIT is not settable
     expect(timeoutFor(t2, 'UDP')).toBe(45)
   })
-  it('state names and active accounting', () => {
+  it('state names', () => {
     expect(stateFromName('ESTABLISHED')).toBe('ES')
     expect(stateFromName('fin_wait')).toBe('FW')
     expect(stateFromName('BOGUS')).toBeUndefined()
-    expect(isActiveState('SR')).toBe(true)
-    expect(isActiveState('SR', true)).toBe(false)
-    expect(isActiveState('FW')).toBe(false)
   })
 })
