@@ -431,7 +431,10 @@ interface Judged {
   at: Sighting
 }
 
-/** An episode: RSTs of one flow at one capture from one sender with no client packet forwarded between them. */
+/**
+ * An episode: the director's RSTs of one flow at one capture with no client packet forwarded between them (the
+ * same last forwarded packet). Only a director capture tells forwarded from not, so other RSTs stand alone.
+ */
 function episodes(judged: Judged[]): Judged[][] {
   const out: Judged[][] = []
   const open = new Map<string, Judged[]>()
@@ -439,7 +442,7 @@ function episodes(judged: Judged[]): Judged[][] {
     const r = j.at.rst
     const lf = r.context.lastForwarded?.ref.frame ?? -1
     const key = `${j.at.cap.scan.file}\u0000${r.flowId}\u0000${j.sender}\u0000${lf}`
-    const ep = j.sender === 'client' || j.sender === 'unknown' ? undefined : open.get(key)
+    const ep = j.sender === 'director' && j.at.cap.role === 'director' && lf >= 0 ? open.get(key) : undefined
     if (ep !== undefined) ep.push(j)
     else {
       const fresh = [j]
