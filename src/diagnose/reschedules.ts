@@ -5,7 +5,7 @@
  * lost it. Rules: docs/causes.md.
  */
 import {TCP_ACK, TCP_FIN, TCP_RST} from '../decode/packet.js'
-import {FlowReplay} from '../ipvs/replay.js'
+import {expiryAfter} from '../ipvs/replay.js'
 import {stateTimeoutsOf} from '../ipvs/timeouts.js'
 import {buildTemplateTimeline, templateKey, wouldReschedule, type ControlledConn} from '../ipvs/template.js'
 import {endpointText, endpointKey} from '../model/endpoint.js'
@@ -47,12 +47,7 @@ function entryEnd(inc: Incident, c: ScheduledConnection): number {
   const fin = (clientIsOrig ? f.finOrig : f.finResp) > 0
   const rst = (clientIsOrig ? f.rstOrig : f.rstResp) > 0
   const last = f.lastEpoch - cap.offset
-  const replay = new FlowReplay([{t: last, flags: rst ? TCP_RST : fin ? TCP_FIN | TCP_ACK : TCP_ACK, forwarded: true, frame: -1}], {
-    timeouts: stateTimeoutsOf(inc.timeouts),
-    traits: inc.kernel,
-    established: true,
-  })
-  return replay.at(Infinity).expiresAt ?? last
+  return expiryAfter(rst ? TCP_RST : fin ? TCP_FIN | TCP_ACK : TCP_ACK, last, stateTimeoutsOf(inc.timeouts), inc.kernel)
 }
 
 function ev(c: ScheduledConnection, what: string): EvidenceFrame {
@@ -87,18 +82,45 @@ export function rescheduleFindings(inc: Incident, failovers: Failover[]): Resche
     set.add(c.realServer as string)
     servers.set(sk, set)
   }
-  // Consecutive connections of one client: how long apart, and whether they stayed.
-  const pairs: {gap: number; same: boolean; service: string}[] = []
-  for (const list of byClient.values()) {
-    for (let i = 1; i < list.length; i++) pairs.push({gap: list[i].epoch - list[i - 1].epoch, same: list[i].realServer === list[i - 1].realServer, service: endpointKey(list[i].service)})
+  // Consecutive connections of one client, per service, sorted by how long apart: "how did reconnections
+  // quicker than g behave?" is then a binary search over running counts.
+  const quickerBy = new Map<string, (g: number) => {n: number; sticky: number; longestSticky: number}>()
+  {
+    const gaps = new Map<string, {gap: number; same: boolean}[]>()
+    for (const list of byClient.values()) {
+      for (let i = 1; i < list.length; i++) {
+        const sk = endpointKey(list[i].service)
+        const l = gaps.get(sk) ?? []
+        l.push({gap: list[i].epoch - list[i - 1].epoch, same: list[i].realServer === list[i - 1].realServer})
+        gaps.set(sk, l)
+      }
+    }
+    for (const [sk, l] of gaps) {
+      l.sort((a, b) => a.gap - b.gap)
+      const sticky = new Float64Array(l.length + 1)
+      const longest = new Float64Array(l.length + 1)
+      for (let i = 0; i < l.length; i++) {
+        sticky[i + 1] = sticky[i] + (l[i].same ? 1 : 0)
+        longest[i + 1] = l[i].same ? l[i].gap : longest[i]
+      }
+      quickerBy.set(sk, (g) => {
+        let lo = 0
+        let hi = l.length
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1
+          if (l[mid].gap < g) lo = mid + 1
+          else hi = mid
+        }
+        return {n: lo, sticky: sticky[lo], longestSticky: longest[lo]}
+      })
+    }
   }
   const findings: Finding[] = []
   const warnings: AnalysisWarning[] = []
   for (const list of byClient.values()) {
     // The template timeline under the configured persistence (M5): conns end with their entry, which the
     // captures bound by the next connection at the latest; a template outlives its last new connection by p.
-    const controlled: ControlledConn[] = list.map((c) => ({start: c.epoch, end: entryEnd(inc, c)}))
-    const lives = p === null ? [] : buildTemplateTimeline(controlled, p)
+    const lives = p === null ? [] : buildTemplateTimeline(list.map((c): ControlledConn => ({start: c.epoch, end: entryEnd(inc, c)})), p)
     for (let i = 1; i < list.length; i++) {
       const prev = list[i - 1]
       const cur = list[i]
@@ -106,6 +128,23 @@ export function rescheduleFindings(inc: Incident, failovers: Failover[]): Resche
       const gap = cur.epoch - prev.epoch
       const moved = failovers.find((f) => f.epoch > prev.epoch && f.epoch < cur.epoch)
       const n = servers.get(endpointKey(cur.service))?.size ?? 1
+      if (p === null) {
+        // Most moves of a service not known to be persistent are ordinary scheduling: decide before any text.
+        const q = quickerBy.get(endpointKey(cur.service))?.(gap) ?? {n: 0, sticky: 0, longestSticky: 0}
+        const allStuck = q.sticky > 0 && q.n === q.sticky
+        const chance = chanceOfSticking(q.sticky, n)
+        if (!allStuck || chance >= CHANCE_LIMIT) {
+          if (allStuck) {
+            warnings.push({
+              code: 'reschedule-undecided',
+              message: `client ${cur.client.ip} moved from ${prev.realServer} to ${cur.realServer} after ${humanDuration(gap)}; ${q.sticky} quicker reconnection(s) stayed on their server, which chance explains with probability ${chance.toPrecision(2)} (${n} servers): not enough to call the service persistent`,
+              capture: cur.file,
+              decide: 'pass --persistence (or the director\'s ipvsadm -Ln / keepalived.conf with --config) to decide whether this was a persistence expiry',
+            })
+          }
+          continue
+        }
+      }
       const events: TimelineEvent[] = [
         {kind: 'client-packet', epoch: micros(prev.epoch), capture: prev.file, frame: prev.syn.ref.frame, from: prev.client.ip, to: prev.service.ip, flags: '[S]', forwarded: true},
         {kind: 'forwarded-copy', epoch: micros(prev.epoch), capture: prev.file, frame: prev.syn.ref.frame, from: prev.service.ip, to: prev.realServer ?? undefined},
@@ -143,37 +182,29 @@ export function rescheduleFindings(inc: Incident, failovers: Failover[]): Resche
         } else report = false
       } else {
         // No configured persistence: infer it only when chance cannot explain the sticking reconnections.
-        const quicker = pairs.filter((x) => x.service === endpointKey(cur.service) && x.gap < gap)
-        const sticky = quicker.filter((x) => x.same).length
-        const movedQuick = quicker.length - sticky
+        const quicker = quickerBy.get(endpointKey(cur.service))?.(gap) ?? {n: 0, sticky: 0, longestSticky: 0}
+        const sticky = quicker.sticky
+        const movedQuick = quicker.n - sticky
         const chance = chanceOfSticking(sticky, n)
         const inferred = sticky > 0 && movedQuick === 0 && chance < CHANCE_LIMIT
         v.checks = [
-          {name: `reconnections quicker than ${humanDuration(gap)} all stayed on their server (${sticky} of ${quicker.length})`, present: sticky > 0 && movedQuick === 0},
+          {name: `reconnections quicker than ${humanDuration(gap)} all stayed on their server (${sticky} of ${quicker.n})`, present: sticky > 0 && movedQuick === 0},
           {name: `chance explains that with probability ${chance.toPrecision(2)} (${n} servers), below ${CHANCE_LIMIT}`, present: chance < CHANCE_LIMIT},
         ]
         if (!inferred) {
           report = false
-          if (sticky > 0 && movedQuick === 0) {
-            warnings.push({
-              code: 'reschedule-undecided',
-              message: `client ${cur.client.ip} moved from ${prev.realServer} to ${cur.realServer} after ${humanDuration(gap)}; ${sticky} quicker reconnection(s) stayed on their server, which chance explains with probability ${chance.toPrecision(2)} (${n} servers): not enough to call the service persistent`,
-              capture: cur.file,
-              decide: 'pass --persistence (or the director\'s ipvsadm -Ln / keepalived.conf with --config) to decide whether this was a persistence expiry',
-            })
-          }
         } else if (moved) {
           v.rule = 'failover-unsynced'
           v.cause = 'failover-unsynced'
           v.confidence = 'low'
           v.recommendation = FAILOVER_FIX
         } else {
-          const longest = Math.max(...quicker.filter((x) => x.same).map((x) => x.gap))
+          const longest = quicker.longestSticky
           v.cause = 'persistence-expired'
           v.confidence = 'medium'
           v.recommendation = persistenceFix(gap, null)
           timeline.push(
-            `clients' reconnections within ${humanDuration(longest)} stayed on their server (${sticky}/${quicker.length}; by chance with probability ${chance.toPrecision(2)} at ${n} servers): the service is persistent, with a template lifetime between ${humanDuration(longest)} and ${humanDuration(gap)}`,
+            `clients' reconnections within ${humanDuration(longest)} stayed on their server (${sticky}/${quicker.n}; by chance with probability ${chance.toPrecision(2)} at ${n} servers): the service is persistent, with a template lifetime between ${humanDuration(longest)} and ${humanDuration(gap)}`,
           )
         }
       }

@@ -6,7 +6,7 @@
 import {ConnTimeline} from './conn.js'
 import {decide, type DecisionReason} from './director.js'
 import type {KernelTraits} from './kernel.js'
-import {STATE_NAMES, flagClass, type EntryState, type StateTimeouts} from './state.js'
+import {STATE_NAMES, flagClass, nextTcpState, timeoutFor, type EntryState, type StateTimeouts} from './state.js'
 
 export interface ReplayPacket {
   /** Seconds, in the caller's (reference) clock. */
@@ -94,4 +94,14 @@ export class FlowReplay {
       this.traits,
     ).reason
   }
+}
+
+/**
+ * When an ESTABLISHED DR/TUN entry leaves the table if its last client packet had `flags` at time t: the timer
+ * of the state that packet set (INPUT-ONLY table). Allocation-free, for per-connection estimates.
+ */
+export function expiryAfter(flags: number, t: number, timeouts: StateTimeouts, traits: KernelTraits): number {
+  const cls = flagClass(flags)
+  const state = cls === 'none' ? 'CL' : nextTcpState('ES', cls, 'input-only', {ackNoneIsClose: traits.ackNoneIsClose})
+  return t + timeoutFor(timeouts, state)
 }

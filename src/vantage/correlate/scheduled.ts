@@ -5,7 +5,7 @@
  * a director's outbound copies carry no destination MAC (or its own address), so the copy alone cannot say.
  */
 import type {Role} from '../../model/roles.js'
-import {parseEndpoint, sameEndpoint, type Endpoint} from '../../model/endpoint.js'
+import {endpointKey, parseEndpoint, sameEndpoint, type Endpoint} from '../../model/endpoint.js'
 import type {ClientPacket, LedgerData} from '../ledger.js'
 
 export interface PlacedLedger {
@@ -43,8 +43,10 @@ function epochOf(p: PlacedLedger, ref: ClientPacket['ref']): number {
 
 /** Every connection start of the incident, once, with the real server it went to. */
 export function scheduledConnections(caps: readonly PlacedLedger[], directorMacs: ReadonlySet<string>): ScheduledConnection[] {
-  // Real-server sightings of SYNs: which capture, and the MAC they arrived under.
-  const atRs: {client: Endpoint; service: Endpoint; epoch: number; file: string; syn: ClientPacket; mac: string | null; used: boolean}[] = []
+  // Real-server sightings of SYNs: which capture, and the MAC they arrived under; indexed by the client endpoint.
+  type AtRs = {client: Endpoint; service: Endpoint; epoch: number; file: string; syn: ClientPacket; mac: string | null; used: boolean}
+  const atRs: AtRs[] = []
+  const byClient = new Map<string, AtRs[]>()
   for (const p of caps) {
     if (p.role !== 'real-server') continue
     const own = p.macs.find((m) => !directorMacs.has(m)) ?? null
@@ -55,12 +57,17 @@ export function scheduledConnections(caps: readonly PlacedLedger[], directorMacs
       const service = parseEndpoint(c.service)
       if (client === null || service === null) continue
       const mac = own ?? arrivedUnder.get(c.flowId) ?? null
-      atRs.push({client, service, epoch: epochOf(p, c.syn.ref), file: p.file, syn: c.syn, mac, used: false})
+      const r: AtRs = {client, service, epoch: epochOf(p, c.syn.ref), file: p.file, syn: c.syn, mac, used: false}
+      atRs.push(r)
+      const k = endpointKey(client)
+      const list = byClient.get(k)
+      if (list === undefined) byClient.set(k, [r])
+      else list.push(r)
     }
   }
   const findAtRs = (client: Endpoint, service: Endpoint, epoch: number) => {
     let best: (typeof atRs)[number] | null = null
-    for (const r of atRs) {
+    for (const r of byClient.get(endpointKey(client)) ?? []) {
       if (r.used || !sameEndpoint(r.client, client) || !sameEndpoint(r.service, service) || Math.abs(r.epoch - epoch) > SAME_SYN) continue
       if (best === null || Math.abs(r.epoch - epoch) < Math.abs(best.epoch - epoch)) best = r
     }
