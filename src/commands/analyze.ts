@@ -1,19 +1,16 @@
-import {readFileSync} from 'node:fs'
-
 import {Args, Flags} from '@oclif/core'
 
 import {LvscopeCommand} from '../cli/base.js'
-import {expandInputs} from '../cli/inputs.js'
-import {parsePlacement, placementFlags} from '../cli/placement-flags.js'
+import {decimalFlag, keepalivedVersionFlag, kernelFlag, netmaskFlag, timeoutsFlag} from '../cli/flags.js'
+import {placeInputs, placementFlags} from '../cli/placement-flags.js'
 import {diagnoseIncident, type Incident} from '../diagnose/index.js'
-import {parseConfig} from '../ipvs/config/index.js'
+import {readConfigFile} from '../ipvs/config/read.js'
 import {kernelTraits} from '../ipvs/kernel.js'
 import {resolveTimeouts} from '../ipvs/timeouts.js'
 import {buildReport} from '../report/build.js'
 import {renderMarkdown} from '../report/markdown.js'
 import {renderTerminal} from '../report/terminal.js'
-import {LvscopeError, UsageError} from '../util/errors.js'
-import {escapeTerminal} from '../util/escape.js'
+import {LvscopeError} from '../util/errors.js'
 import {correlate} from '../vantage/correlate/index.js'
 import {scanCaptures, type CaptureScan} from '../vantage/scan.js'
 import {buildTopology} from '../vantage/topology.js'
@@ -33,47 +30,36 @@ export default class Analyze extends LvscopeCommand {
   static override flags = {
     format: Flags.string({description: 'output format (md: Markdown for a ticket)', options: ['terminal', 'json', 'md'], default: 'terminal'}),
     json: Flags.boolean({description: 'same as --format json'}),
-    timeouts: Flags.string({description: 'IPVS timeouts TCP,TCPFIN,UDP in seconds as set by ipvsadm --set (0 = unknown)'}),
-    persistence: Flags.integer({description: 'persistence timeout of the service in seconds (ipvsadm -p)', min: 1}),
-    'persistence-mask': Flags.string({description: 'persistence netmask (ipvsadm -M)'}),
+    timeouts: timeoutsFlag(),
+    persistence: decimalFlag({description: 'persistence timeout of the service in seconds (ipvsadm -p)', min: 1, max: 2678400})(),
+    'persistence-mask': netmaskFlag(),
     config: Flags.string({description: 'ipvsadm -Ln/-Lnc/--timeout/-S output, /proc/net/ip_vs*, or keepalived.conf (repeatable; recognised by content)', multiple: true}),
-    'keepalived-version': Flags.string({description: 'keepalived version (decides whether lvs_timeouts apply without lvs_sync_daemon)'}),
-    kernel: Flags.string({description: 'director kernel version, e.g. 5.4 or 6.1 (expire_nodest_conn behaves differently before 5.9)', default: '6.1'}),
-    threads: Flags.integer({
+    'keepalived-version': keepalivedVersionFlag({description: 'keepalived version, e.g. 2.2.8 (decides whether lvs_timeouts apply without lvs_sync_daemon)'}),
+    kernel: kernelFlag({description: 'director kernel version, e.g. 5.4 or 6.1 (expire_nodest_conn behaves differently before 5.9)', default: '6.1'}),
+    threads: decimalFlag({
       description: 'threads per capture, each scanning a share of its flows (default: the cores shared among the captures, for captures over 64 MiB)',
       min: 1,
       max: 16,
-    }),
+    })(),
     ...placementFlags,
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Analyze)
-    const {roles, offsets} = parsePlacement(flags)
-    const files = expandInputs([...new Set([...(argv as string[]), ...roles.keys()])])
-    const configs = (flags.config ?? []).map((f) => {
-      let text: string
-      try {
-        text = readFileSync(f, 'utf8')
-      } catch (err) {
-        throw new LvscopeError('io', `${f}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
-      }
-      return parseConfig(text, f)
-    })
-
-    // The correlation reads every capture again after the scan.
-    if (files.includes('-')) throw new UsageError('analyze reads each capture twice (scan, then correlation): give files, not stdin')
+    const configs = (flags.config ?? []).map((f) => readConfigFile(f))
+    // Files, not stdin: the correlation reads every capture again after the scan.
+    const {files, roles, offsets} = placeInputs(argv as string[], flags, (m) => this.warning(m))
     const scans: CaptureScan[] = []
     for (const r of await scanCaptures(files, flags.threads)) {
       if (!(r instanceof LvscopeError)) scans.push(r)
       else if (files.length === 1) throw r
-      else this.logToStderr(`lvscope: ${r.message} (skipped)`)
+      else this.say(`${r.message} (skipped)`)
     }
     if (scans.length === 0) throw new LvscopeError('not-a-capture', 'no readable capture among the inputs')
-    for (const s of scans) for (const w of s.summary.warnings) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
+    for (const s of scans) this.captureWarnings(s.summary.warnings)
     // Roles and clocks come from matching the same packets across captures (flags override both).
     const corr = await correlate(scans.map((sc) => ({file: sc.file, role: roles.get(sc.file), clockOffsetSeconds: offsets.get(sc.file)})))
-    for (const c of corr.captures) for (const w of c.warnings) if (w.code.startsWith('clock') || w.code.startsWith('no-')) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
+    for (const c of corr.captures) this.captureWarnings(c.warnings.filter((w) => w.code.startsWith('clock') || w.code.startsWith('no-')))
     const placed = scans.map((sc) => corr.captures.find((c) => c.file === sc.file))
     const captures = scans.map((scan, i) => ({scan, role: placed[i]?.role ?? 'unknown', offset: placed[i]?.clockOffsetSeconds ?? 0}))
     const topology = buildTopology(captures)
