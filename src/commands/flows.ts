@@ -128,7 +128,7 @@ export default class Flows extends LvscopeCommand {
       return
     }
     this.log(renderFlows(shown.map((d) => d.row as FlowRow)))
-    this.log(`${done.length} flow(s)${shown.length < done.length ? `, ${shown.length} shown` : ''} in ${summary.packets} packets of ${summary.file}`)
+    this.log(`${done.length} flow(s)${shown.length < done.length ? `, ${shown.length} shown` : ''} in ${summary.packets} packets of ${escapeTerminal(summary.file)}`)
   }
 }
 

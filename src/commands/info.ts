@@ -84,6 +84,7 @@ export default class Info extends LvscopeCommand {
     for (const file of files) {
       try {
         const summary = await readCapture(file, () => {})
+        this.captureWarnings(summary.warnings)
         results.push(infoJson(summary))
         // A damaged capture that yielded no packet gave nothing useful, though its summary is still shown.
         if (summary.packets === 0 && summary.warnings.length > 0) damagedEmpty++
