@@ -1,8 +1,29 @@
 import {defineConfig} from 'vitest/config'
 
+/**
+ * The slow oracle tests: differentials against tshark and pcap-parser, the third-party corpus, and the CLI spawned
+ * over hostile input. `npm run test:oracle` runs them (vitest.oracle.config.ts); `npm test` runs the rest.
+ * New oracle tests can simply be named *.oracle.test.ts.
+ */
+export const ORACLE_TESTS = [
+  'test/**/*.oracle.test.ts',
+  'test/capture/corpus.test.ts',
+  'test/capture/pcap-parser-oracle.test.ts',
+  'test/decode/tshark.test.ts',
+  'test/decode/tshark-built.test.ts',
+  'test/decode/app/corpus.test.ts',
+  'test/flow/tshark-diff.test.ts',
+  'test/flow/scenarios-tshark.test.ts',
+  'test/commands/flows.test.ts',
+  'test/commands/dedupe.test.ts',
+  'test/commands/hostile.test.ts',
+  'test/commands/misuse.test.ts',
+]
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', ...ORACLE_TESTS],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -44,7 +44,7 @@ export function expandInputs(args: string[], opts: InputOptions): string[] {
   const out: string[] = []
   for (const arg of args) {
     if (arg === '-') {
-      if (!opts.stdin) throw new UsageError('this command reads each capture more than once: give files, not - (stdin)')
+      if (!opts.stdin) throw new UsageError('this command reads each capture twice: give files, not - (stdin)')
       if (out.includes('-')) throw new UsageError('- (stdin) given twice: stdin can be read only once')
       out.push(arg)
       continue
@@ -84,7 +84,7 @@ export function expandInputs(args: string[], opts: InputOptions): string[] {
 /** The one capture of a single-input command: a file or '-' (when `stdin`), never a directory. */
 export function singleInput(arg: string, stdin: boolean): string {
   if (arg === '-') {
-    if (!stdin) throw new UsageError('this command reads its capture twice: give a file, not - (stdin)')
+    if (!stdin) throw new UsageError('this command reads its input twice: give a file, not - (stdin)')
     return arg
   }
   let dir = false
