@@ -2,10 +2,10 @@ import {defineConfig} from 'vitest/config'
 
 /**
  * The slow oracle tests: differentials against tshark and pcap-parser, the third-party corpus, and the CLI spawned
- * over hostile input. `npm run test:oracle` runs them (vitest.oracle.config.ts); `npm test` runs the rest.
- * New oracle tests can simply be named *.oracle.test.ts.
+ * over hostile input and misuse, and the fuzz test. Two projects: `npm test` runs `fast`, `npm run test:oracle`
+ * runs `oracle`; `npx vitest run FILE` finds a file in either. New oracle tests can be named *.oracle.test.ts.
  */
-export const ORACLE_TESTS = [
+const ORACLE_TESTS = [
   'test/**/*.oracle.test.ts',
   'test/capture/corpus.test.ts',
   'test/capture/pcap-parser-oracle.test.ts',
@@ -22,10 +22,12 @@ export const ORACLE_TESTS = [
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: ['**/node_modules/**', ...ORACLE_TESTS],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      {extends: true, test: {name: 'fast', include: ['test/**/*.test.ts'], exclude: ['**/node_modules/**', ...ORACLE_TESTS]}},
+      {extends: true, test: {name: 'oracle', include: ORACLE_TESTS, testTimeout: 600_000, hookTimeout: 600_000}},
+    ],
   },
 })

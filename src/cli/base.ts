@@ -7,6 +7,18 @@ import {escapeTerminal} from '../util/escape.js'
 const IO_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROFS', 'EISDIR', 'ENOTDIR', 'ENOENT', 'ELOOP', 'EINVAL', 'EFBIG', 'ENAMETOOLONG', 'EMFILE', 'ENFILE', 'ENXIO', 'ETXTBSY', 'EBADF'])
 
 /**
+ * A failed write to stdout (`> /dev/full`, a closed pipe) is reported as an output error, exit 1 (EPIPE: the
+ * reader left, exit 0). oclif's own handler rethrows every error but EPIPE as an uncaught exception, whose stack
+ * trace would reach the user, so it is replaced.
+ */
+process.stdout.removeAllListeners('error')
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(EXIT.ok)
+  process.stderr.write(`lvscope: stdout: cannot write: ${escapeTerminal(errnoReason(err))}\n`)
+  process.exit(EXIT.noOutput)
+})
+
+/**
  * Every command extends this: it maps typed errors to one-line messages and exit codes, so a user never
  * sees a stack trace, and every line it prints on stderr (errors, warnings) goes through `say`, which escapes
  * it for the terminal: file names and capture text can hold escape sequences.
@@ -47,7 +59,8 @@ export abstract class LvscopeCommand extends Command {
     const e = err as NodeJS.ErrnoException
     if (e.code === 'EPIPE') return this.exit(EXIT.ok)
     if (typeof e.code === 'string' && IO_CODES.has(e.code) && typeof e.syscall === 'string') {
-      this.say(`${e.path ?? 'a file'}: ${e.syscall} failed: ${errnoReason(e)}`)
+      // Without a path, a failed write is stdout's (every file the commands write names its path).
+      this.say(`${e.path ?? (e.syscall === 'write' ? 'stdout' : 'a file')}: cannot ${e.syscall}: ${errnoReason(e)}`)
       return this.exit(EXIT.noOutput)
     }
     this.say(`internal error: ${err.message}`)

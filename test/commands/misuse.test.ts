@@ -3,8 +3,8 @@
  * one-line reason and the documented exit code (1 input, 2 usage), never 70 or a stack trace; stderr carries no
  * raw control byte whatever the file names hold.
  */
-import {copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
-import {execFileSync} from 'node:child_process'
+import {closeSync, copyFileSync, linkSync, mkdirSync, openSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {execFileSync, spawnSync} from 'node:child_process'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -80,6 +80,18 @@ describe('write errors are exit 1 with the path and the reason (item 4)', () => 
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/^lvscope: \/proc\/self\/status: cannot \w.*: E[A-Z]+ \(.+\)\n$/)
   })
+})
+
+describe('a failed write to stdout is exit 1 with the reason (item 4)', () => {
+  for (const args of [['info', DIRECTOR], ['flows', DIRECTOR, '--json'], ['analyze', SAMPLE, '--format', 'json']]) {
+    it(`${args[0]} > /dev/full`, () => {
+      const full = openSync('/dev/full', 'w')
+      const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/run.js'), ...args], {cwd: REPO_ROOT, stdio: ['ignore', full, 'pipe'], encoding: 'utf8'})
+      closeSync(full)
+      expect(r.status).toBe(1)
+      expect(r.stderr).toBe('lvscope: stdout: cannot write: ENOSPC (no space left on device)\n')
+    })
+  }
 })
 
 describe('bad folder entries are warnings; the run goes on (item 4)', () => {
