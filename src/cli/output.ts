@@ -5,7 +5,7 @@
  * Targets that are not regular files (/dev/null, a FIFO, a terminal) are written in place: there is nothing to
  * rename over, and replacing a device node with a file would be worse than the failure.
  */
-import {closeSync, constants, fchmodSync, fstatSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats} from 'node:fs'
+import {closeSync, constants, fchmodSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 
@@ -49,14 +49,23 @@ function refuseInputs(path: string, target: Stats | null, inputs: readonly strin
 }
 
 /**
- * Open `path` for writing as described above. Throws LvscopeError: 'usage' (exit 2) when the output is an
- * input, 'io' (exit 1, with the path and the reason) when it cannot be created.
+ * The checks of openAtomicOutput without opening anything (a command checks its outputs before reading inputs it
+ * will read twice): not empty, not a directory, not one of the inputs. Returns the target's stat, or null if new.
  */
-export function openAtomicOutput(path: string, opts: OutputOptions = {}): AtomicOutput {
+export function checkOutput(path: string, opts: OutputOptions = {}): Stats | null {
   if (path === '') throw new UsageError('the output file name is empty')
   const target = statOrNull(path)
   refuseInputs(path, target, opts.inputs ?? [])
   if (target?.isDirectory()) throw new LvscopeError('io', `${path}: cannot write: is a directory`)
+  return target
+}
+
+/**
+ * Open `path` for writing as described above. Throws LvscopeError: 'usage' (exit 2) when the output is an
+ * input, 'io' (exit 1, with the path and the reason) when it cannot be created.
+ */
+export function openAtomicOutput(path: string, opts: OutputOptions = {}): AtomicOutput {
+  const target = checkOutput(path, opts)
   if (target !== null && !target.isFile()) return inPlace(path)
   // Write beside the real file, so a symlinked output stays a symlink and the rename never crosses devices.
   const final = target === null ? path : realpathSync(path)
@@ -104,21 +113,11 @@ export function openAtomicOutput(path: string, opts: OutputOptions = {}): Atomic
   }
 }
 
-/** A device, FIFO or socket: written directly, nothing to rename or remove. */
+/** A device or FIFO: written directly, nothing to rename or remove; a FIFO waits for its reader, as tcpdump -w does. */
 function inPlace(path: string): AtomicOutput {
   let fd: number
   try {
-    // O_NONBLOCK on open only: a FIFO without a reader fails with ENXIO instead of blocking forever.
-    fd = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK)
-  } catch (err) {
-    throw ioError(path, err, 'open for writing')
-  }
-  try {
-    if (fstatSync(fd).isFIFO()) {
-      // Writes to a pipe should wait for the reader, not fail with EAGAIN.
-      closeSync(fd)
-      fd = openSync(path, constants.O_WRONLY)
-    }
+    fd = openSync(path, constants.O_WRONLY)
   } catch (err) {
     throw ioError(path, err, 'open for writing')
   }

@@ -7,7 +7,7 @@ import type {CaptureRecord} from '../capture/record.js'
 import {PcapWriter, PcapngWriter} from '../capture/writer.js'
 import {LvscopeCommand} from '../cli/base.js'
 import {singleInput} from '../cli/inputs.js'
-import {openAtomicOutput, type AtomicOutput} from '../cli/output.js'
+import {checkOutput, openAtomicOutput, type AtomicOutput} from '../cli/output.js'
 import {decodeCapture} from '../decode/stream.js'
 import {FlowTracker} from '../flow/tracker.js'
 import {ioError, UsageError} from '../util/errors.js'
@@ -59,7 +59,7 @@ export default class Dedupe extends LvscopeCommand {
       return split ? join(dirname(flags.output), `${basename(flags.output, ext)}.${key.replace(/:/g, '-')}${ext}`) : flags.output
     }
     // Before the input is read twice: an output that is the input would be truncated before the second read.
-    if (!split) openAtomicOutput(outPath('all'), {inputs: [input]}).abort()
+    if (!split) checkOutput(outPath('all'), {inputs: [input]})
     const plan = await planDedupe(input, keep)
     this.captureWarnings(plan.summary.warnings)
     const outputs = new Map<string, Output>()
