@@ -5,7 +5,7 @@
  */
 import {hex32, u16, u32} from './bytes.js'
 import type {FormatReader} from './format.js'
-import type {ReadState} from './state.js'
+import {MAX_INTERFACES, type ReadState} from './state.js'
 import type {TsScale} from './timestamp.js'
 import {int64, makeScale, out, scaleFineness, scaleName, toTime} from './timestamp.js'
 
@@ -183,8 +183,13 @@ export class PcapngReader implements FormatReader {
     if (!this.finest || scaleFineness(scale) > scaleFineness(this.finest)) this.finest = scale
     const globalId = st.interfaces.length
     const info = {id: globalId, section: this.section, linktype, snaplen, tsDigits: scale.digits, fcsLen}
+    // The cap is per section (interface ids restart at each SHB); addInterface bounds the file's total.
+    if (this.ifs.length >= MAX_INTERFACES) {
+      st.stop('too-many-interfaces', at, `interface at byte ${at}: section ${this.section} declares more than ${MAX_INTERFACES} interfaces; stopped reading`)
+      return
+    }
     if (!st.addInterface(name === undefined ? info : {...info, name})) {
-      st.stop('too-many-interfaces', at, `interface at byte ${at}: more than ${st.interfaces.length} interfaces; stopped reading`)
+      st.stop('too-many-interfaces', at, `interface at byte ${at}: more than ${st.interfaces.length} interfaces in the file; stopped reading`)
       return
     }
     this.ifs.push({globalId, linktype, snaplen, fcsLen, scale})

@@ -23,8 +23,13 @@ export type RecordHandler = (rec: CaptureRecord) => void
 
 /** Enough to diagnose a damaged file without letting a hostile one fill memory. */
 export const MAX_WARNINGS = 100
-/** Interfaces are kept for the summary; a file declaring more than this is treated as hostile. */
+/** Per pcapng section: a section declaring more interfaces than this is treated as hostile. */
 export const MAX_INTERFACES = 65536
+/**
+ * Over the whole file: interfaces are kept for the summary, so their total is bounded too, well above what
+ * valid files hold (a capture concatenated from many sections of one interface each keeps reading).
+ */
+export const MAX_TOTAL_INTERFACES = 1 << 20
 
 export class ReadState {
   readonly rec: CaptureRecord = newCaptureRecord()
@@ -82,7 +87,7 @@ export class ReadState {
   }
 
   addInterface(info: InterfaceInfo): boolean {
-    if (this.interfaces.length >= MAX_INTERFACES) return false
+    if (this.interfaces.length >= MAX_TOTAL_INTERFACES) return false
     this.interfaces.push(info)
     if (!this.linktypes.includes(info.linktype)) this.linktypes.push(info.linktype)
     return true

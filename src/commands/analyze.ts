@@ -1,16 +1,12 @@
-import {readFileSync} from 'node:fs'
-
 import {Args, Flags} from '@oclif/core'
 
 import {LvscopeCommand} from '../cli/base.js'
-import {expandInputs} from '../cli/inputs.js'
-import {parsePlacement, placementFlags} from '../cli/placement-flags.js'
-import {parseConfig} from '../ipvs/config/index.js'
+import {decimalFlag, keepalivedVersionFlag, kernelFlag, netmaskFlag, timeoutsFlag} from '../cli/flags.js'
+import {placeInputs, placementFlags} from '../cli/placement-flags.js'
+import {readConfigFile} from '../ipvs/config/read.js'
 import {analyzeCaptures} from '../pipeline/analyze.js'
 import {renderMarkdown} from '../report/markdown.js'
 import {renderTerminal} from '../report/terminal.js'
-import {LvscopeError} from '../util/errors.js'
-import {escapeTerminal} from '../util/escape.js'
 
 export default class Analyze extends LvscopeCommand {
   static override description =
@@ -27,34 +23,25 @@ export default class Analyze extends LvscopeCommand {
   static override flags = {
     format: Flags.string({description: 'output format (md: Markdown for a ticket)', options: ['terminal', 'json', 'md'], default: 'terminal'}),
     json: Flags.boolean({description: 'same as --format json'}),
-    timeouts: Flags.string({description: 'IPVS timeouts TCP,TCPFIN,UDP in seconds as set by ipvsadm --set (0 = unknown)'}),
-    persistence: Flags.integer({description: 'persistence timeout of the service in seconds (ipvsadm -p)', min: 1}),
-    'persistence-mask': Flags.string({description: 'persistence netmask (ipvsadm -M)'}),
+    timeouts: timeoutsFlag(),
+    persistence: decimalFlag({description: 'persistence timeout of the service in seconds (ipvsadm -p)', min: 1, max: 2678400})(),
+    'persistence-mask': netmaskFlag(),
     config: Flags.string({description: 'ipvsadm -Ln/-Lnc/--timeout/-S output, /proc/net/ip_vs*, or keepalived.conf (repeatable; recognised by content)', multiple: true}),
-    'keepalived-version': Flags.string({description: 'keepalived version (decides whether lvs_timeouts apply without lvs_sync_daemon)'}),
-    kernel: Flags.string({description: 'director kernel version, e.g. 5.4 or 6.1 (expire_nodest_conn behaves differently before 5.9)', default: '6.1'}),
-    threads: Flags.integer({
+    'keepalived-version': keepalivedVersionFlag({description: 'keepalived version, e.g. 2.2.8 (decides whether lvs_timeouts apply without lvs_sync_daemon)'}),
+    kernel: kernelFlag({description: 'director kernel version, e.g. 5.4 or 6.1 (expire_nodest_conn behaves differently before 5.9)', default: '6.1'}),
+    threads: decimalFlag({
       description: 'threads per capture, each scanning a share of its flows (default: the cores shared among the captures, for captures over 64 MiB)',
       min: 1,
       max: 16,
-    }),
+    })(),
     ...placementFlags,
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Analyze)
-    const {roles, offsets} = parsePlacement(flags)
-    const files = expandInputs([...new Set([...(argv as string[]), ...roles.keys()])])
-    const configs = (flags.config ?? []).map((f) => {
-      let text: string
-      try {
-        text = readFileSync(f, 'utf8')
-      } catch (err) {
-        throw new LvscopeError('io', `${f}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
-      }
-      return parseConfig(text, f)
-    })
-
+    const configs = (flags.config ?? []).map((f) => readConfigFile(f))
+    // Files, not stdin: the correlation reads every capture again after the scan.
+    const {files, roles, offsets} = placeInputs(argv as string[], flags, (m) => this.warning(m))
     const {report} = await analyzeCaptures(files, {
       roles,
       offsets,
@@ -64,7 +51,7 @@ export default class Analyze extends LvscopeCommand {
       kernel: flags.kernel,
       threads: flags.threads,
       version: this.config.version,
-      onWarning: (message) => this.logToStderr(`lvscope: warning: ${escapeTerminal(message)}`),
+      onWarning: (message) => this.warning(message),
     })
     if (flags.json || flags.format === 'json') this.printJson(report)
     else if (flags.format === 'md') process.stdout.write(renderMarkdown(report))

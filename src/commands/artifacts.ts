@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import Table from 'cli-table3'
 
 import {LvscopeCommand} from '../cli/base.js'
+import {decimalFlag} from '../cli/flags.js'
 import {expandInputs} from '../cli/inputs.js'
 import {EXIT, LvscopeError} from '../util/errors.js'
 import {escapeTerminal} from '../util/escape.js'
@@ -56,29 +57,25 @@ export default class Artifacts extends LvscopeCommand {
   }
   static override flags = {
     json: Flags.boolean({description: 'print JSON (one array entry per capture)'}),
-    threads: Flags.integer({
-      description: 'threads per capture, each taking a share of the flows (default: one per core for captures over 64 MiB)',
-      min: 1,
-      max: 16,
-    }),
+    threads: decimalFlag({description: 'threads per capture, each taking a share of the flows (default: one per core for captures over 64 MiB)', min: 1, max: 16})(),
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Artifacts)
     const out: ReturnType<typeof artifactsJson>[] = []
     let failed = 0
-    const files = expandInputs(argv as string[])
+    const files = expandInputs(argv as string[], {stdin: true, warn: (m) => this.warning(m)})
     // Roles from the captures' first frames, judged together (a real server is recognised by the VIP that the
     // director capture beside it reveals); a capture that cannot be read is judged later, by the scan.
     const roles = await captureRoles(files.map((file) => ({file}))).catch(() => null)
     for (const [i, file] of files.entries()) {
       try {
         const {summary, artifacts} = await scanArtifacts(file, flags.threads)
-        for (const w of summary.warnings) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
+        this.captureWarnings(summary.warnings)
         out.push(artifactsJson(file, artifacts, roles?.[i] ?? {role: 'unknown', reason: 'not judged'}))
       } catch (err) {
         if (!(err instanceof LvscopeError)) throw err
-        this.logToStderr(`lvscope: ${err.message}`)
+        this.say(err.message)
         failed++
       }
     }

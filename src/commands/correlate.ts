@@ -3,8 +3,7 @@ import Table from 'cli-table3'
 
 import {LvscopeCommand} from '../cli/base.js'
 import {breakEvery} from '../report/terminal.js'
-import {expandInputs} from '../cli/inputs.js'
-import {parsePlacement, placementFlags} from '../cli/placement-flags.js'
+import {placeInputs, placementFlags} from '../cli/placement-flags.js'
 import {escapeTerminal} from '../util/escape.js'
 import {correlate} from '../vantage/correlate/index.js'
 
@@ -23,9 +22,9 @@ export default class Correlate extends LvscopeCommand {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Correlate)
-    const {roles, offsets} = parsePlacement(flags)
-    const files = expandInputs([...new Set([...(argv as string[]), ...roles.keys()])])
+    const {files, roles, offsets} = placeInputs(argv as string[], flags, (m) => this.warning(m))
     const r = await correlate(files.map((file) => ({file, role: roles.get(file), clockOffsetSeconds: offsets.get(file)})))
+    for (const c of r.captures) this.captureWarnings(c.warnings)
     if (flags.json) {
       this.printJson(r)
       return

@@ -1,4 +1,3 @@
-import {closeSync, openSync} from 'node:fs'
 import {basename, dirname, extname, join} from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
@@ -7,31 +6,29 @@ import type {CaptureSummary} from '../capture/reader.js'
 import type {CaptureRecord} from '../capture/record.js'
 import {PcapWriter, PcapngWriter} from '../capture/writer.js'
 import {LvscopeCommand} from '../cli/base.js'
+import {singleInput} from '../cli/inputs.js'
+import {checkOutput, openAtomicOutput, type AtomicOutput} from '../cli/output.js'
 import {decodeCapture} from '../decode/stream.js'
 import {FlowTracker} from '../flow/tracker.js'
-import {LvscopeError, UsageError} from '../util/errors.js'
+import {ioError, UsageError} from '../util/errors.js'
+import {escapeTerminal} from '../util/escape.js'
 import {isSet, planDedupe, type Keep} from '../vantage/dedupe.js'
 
 interface Output {
-  path: string
-  fd: number
+  file: AtomicOutput
   writer: PcapWriter | PcapngWriter
   frames: number
 }
 
 /** Same container as the input: pcapng stays pcapng (interfaces kept), pcap keeps its µs/ns precision. */
-function openOutput(path: string, s: CaptureSummary): Output {
-  let fd: number
-  try {
-    fd = openSync(path, 'w')
-  } catch (err) {
-    throw new LvscopeError('io', `${path}: cannot write: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
-  }
+function openOutput(path: string, s: CaptureSummary, input: string): Output {
+  const file = openAtomicOutput(path, {inputs: [input]})
+  const fd = file.fd
   const writer =
     s.format === 'pcapng' || s.linktypes.length > 1
       ? new PcapngWriter(fd, {interfaces: s.interfaces, nano: s.precision !== 'micro'})
       : new PcapWriter(fd, {linktype: s.linktypes[0] ?? 1, snaplen: s.interfaces[0]?.snaplen || 262144, nano: s.precision === 'nano', fcsLen: s.interfaces[0]?.fcsLen ?? 0})
-  return {path, fd, writer, frames: 0}
+  return {file, writer, frames: 0}
 }
 
 export default class Dedupe extends LvscopeCommand {
@@ -53,43 +50,61 @@ export default class Dedupe extends LvscopeCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Dedupe)
-    if (args.capture === '-') throw new UsageError('dedupe reads its input twice: give a file, not stdin')
+    const input = singleInput(args.capture, false)
+    if (flags.output === '-') throw new UsageError('-o -: dedupe writes a capture file, not stdout; give a file name (./- for a file named "-")')
     const keep = flags.keep as Keep
-    const plan = await planDedupe(args.capture, keep)
     const split = flags['split-by-real-server']
+    const outPath = (key: string): string => {
+      const ext = extname(flags.output)
+      return split ? join(dirname(flags.output), `${basename(flags.output, ext)}.${key.replace(/:/g, '-')}${ext}`) : flags.output
+    }
+    // Before the input is read twice: an output that is the input would be truncated before the second read.
+    if (!split) checkOutput(outPath('all'), {inputs: [input]})
+    const plan = await planDedupe(input, keep)
+    this.captureWarnings(plan.summary.warnings)
     const outputs = new Map<string, Output>()
+    // The writers write straight to the descriptor: a full disk or a refusing file surfaces as an errno error,
+    // named here by the output being written.
+    let current: Output | null = null
     const outFor = (key: string): Output => {
       let o = outputs.get(key)
       if (o === undefined) {
-        const ext = extname(flags.output)
-        const path = split ? join(dirname(flags.output), `${basename(flags.output, ext)}.${key.replace(/:/g, '-')}${ext}`) : flags.output
-        o = openOutput(path, plan.summary)
+        o = openOutput(outPath(key), plan.summary, input)
         outputs.set(key, o)
       }
       return o
     }
-    if (!split) outFor('all')
-    const flows = new FlowTracker({idleTimeoutSec: 0})
-    const write = (rec: CaptureRecord, key: string): void => {
-      const o = outFor(key)
-      o.writer.write(rec)
-      o.frames++
+    try {
+      if (!split) outFor('all')
+      const flows = new FlowTracker({idleTimeoutSec: 0})
+      const write = (rec: CaptureRecord, key: string): void => {
+        const o = outFor(key)
+        current = o
+        o.writer.write(rec)
+        o.frames++
+      }
+      await decodeCapture(input, (rec, pkt) => {
+        const flow = flows.observe(rec, pkt)
+        if (isSet(plan.drop, rec.frame)) return
+        write(rec, split ? (plan.flowRealServer.get(flow) ?? 'unassigned') : 'all')
+      })
+      for (const o of outputs.values()) {
+        current = o
+        await o.writer.end()
+      }
+    } catch (err) {
+      for (const o of outputs.values()) o.file.abort()
+      const failing: Output | null = current
+      throw (err as NodeJS.ErrnoException).syscall === 'write' ? ioError(failing?.file.path ?? flags.output, err, 'write') : err
     }
-    await decodeCapture(args.capture, (rec, pkt) => {
-      const flow = flows.observe(rec, pkt)
-      if (isSet(plan.drop, rec.frame)) return
-      write(rec, split ? (plan.flowRealServer.get(flow) ?? 'unassigned') : 'all')
-    })
-    for (const o of outputs.values()) {
-      await o.writer.end()
-      closeSync(o.fd)
-    }
-    const written = [...outputs.values()].map((o) => ({file: o.path, frames: o.frames}))
+    // Only once every output was written in full: each is renamed into place.
+    for (const o of outputs.values()) o.file.commit()
+    const written = [...outputs.values()].map((o) => ({file: o.file.path, frames: o.frames}))
     if (flags.json) {
-      this.printJson({input: args.capture, packets: plan.summary.packets, dropped: plan.dropped, keep, outputs: written})
+      this.printJson({input, packets: plan.summary.packets, dropped: plan.dropped, keep, outputs: written})
       return
     }
-    this.log(`${args.capture}: ${plan.summary.packets} frames, ${plan.dropped} removed (${keep === 'inbound' ? 'forwarded copies' : 'inbound originals of forwarded frames'} and mirror duplicates)`)
-    for (const w of written) this.log(`  wrote ${w.file}: ${w.frames} frames`)
+    this.log(`${escapeTerminal(input)}: ${plan.summary.packets} frames, ${plan.dropped} removed (${keep === 'inbound' ? 'forwarded copies' : 'inbound originals of forwarded frames'} and mirror duplicates)`)
+    for (const w of written) this.log(`  wrote ${escapeTerminal(w.file)}: ${w.frames} frames`)
   }
 }

@@ -2,10 +2,11 @@ import {Args, Flags} from '@oclif/core'
 import Table from 'cli-table3'
 
 import {LvscopeCommand} from '../cli/base.js'
+import {addressFlag, decimalFlag, portFlag} from '../cli/flags.js'
+import {singleInput} from '../cli/inputs.js'
 import {decodeCapture} from '../decode/stream.js'
 import {endpointString} from '../decode/format.js'
 import {FlowTracker, type FlowSummary} from '../flow/tracker.js'
-import {UsageError} from '../util/errors.js'
 import {escapeTerminal} from '../util/escape.js'
 import {diffSeconds, epochNumber, isoTime} from '../util/time.js'
 
@@ -85,17 +86,16 @@ export default class Flows extends LvscopeCommand {
   static override flags = {
     json: Flags.boolean({description: 'print JSON'}),
     sort: Flags.string({description: 'sort order', options: [...SORTS], default: 'first'}),
-    port: Flags.integer({description: 'only flows with this port on either side'}),
-    host: Flags.string({description: 'only flows with this address on either side'}),
+    port: portFlag({description: 'only flows with this port on either side (0–65535)'}),
+    host: addressFlag({description: 'only flows with this address (IPv4 or IPv6) on either side'}),
     proto: Flags.string({description: 'only this transport', options: ['tcp', 'udp']}),
     state: Flags.string({description: 'only flows in this Zeek conn_state (e.g. RSTR, SF, S0)'}),
     rst: Flags.boolean({description: 'only flows with at least one RST'}),
-    limit: Flags.integer({description: 'print at most this many flows (after sorting)', min: 1}),
+    limit: decimalFlag({description: 'print at most this many flows (after sorting)', min: 1, max: Number.MAX_SAFE_INTEGER})(),
   }
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Flows)
-    if (flags.limit !== undefined && flags.limit < 1) throw new UsageError('--limit must be at least 1')
     // Filtering at eviction keeps memory proportional to what will be printed; for JSON each flow is kept as
     // its finished line (a third of the object graph's size) next to its sort key.
     const sortKey = flags.sort as SortKey
@@ -113,13 +113,13 @@ export default class Flows extends LvscopeCommand {
         done.push({key: sortValue(row, sortKey), id: row.id, json: flags.json ? JSON.stringify(row) : '', row: flags.json ? null : row})
       },
     })
-    const {summary} = await decodeCapture(args.capture, (rec, pkt) => {
+    const {summary} = await decodeCapture(singleInput(args.capture, true), (rec, pkt) => {
       tracker.observe(rec, pkt)
     })
     tracker.flush()
     done.sort((a, b) => a.key - b.key || a.id - b.id)
     const shown = flags.limit === undefined ? done : done.slice(0, flags.limit)
-    for (const w of summary.warnings) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
+    this.captureWarnings(summary.warnings)
     if (flags.json) {
       // Streamed: one flow per line, so a million flows never become one giant string.
       await writeOut(`{"file":${JSON.stringify(summary.file)},"packets":${summary.packets},"totalFlows":${done.length},"flows":[\n`)
@@ -128,7 +128,7 @@ export default class Flows extends LvscopeCommand {
       return
     }
     this.log(renderFlows(shown.map((d) => d.row as FlowRow)))
-    this.log(`${done.length} flow(s)${shown.length < done.length ? `, ${shown.length} shown` : ''} in ${summary.packets} packets of ${summary.file}`)
+    this.log(`${done.length} flow(s)${shown.length < done.length ? `, ${shown.length} shown` : ''} in ${summary.packets} packets of ${escapeTerminal(summary.file)}`)
   }
 }
 

@@ -77,13 +77,14 @@ export default class Info extends LvscopeCommand {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Info)
-    const files = expandInputs(argv as string[])
+    const files = expandInputs(argv as string[], {stdin: true, warn: (m) => this.warning(m)})
     const results: ReturnType<typeof infoJson>[] = []
     const failures: {file: string; error: string}[] = []
     let damagedEmpty = 0
     for (const file of files) {
       try {
         const summary = await readCapture(file, () => {})
+        this.captureWarnings(summary.warnings)
         results.push(infoJson(summary))
         // A damaged capture that yielded no packet gave nothing useful, though its summary is still shown.
         if (summary.packets === 0 && summary.warnings.length > 0) damagedEmpty++
@@ -96,7 +97,7 @@ export default class Info extends LvscopeCommand {
       this.printJson([...results, ...failures.map((f) => ({file: f.file, error: f.error}))])
     } else {
       for (const r of results) this.log(renderInfo(r))
-      for (const f of failures) this.logToStderr(`lvscope: ${f.error}`)
+      for (const f of failures) this.say(f.error)
     }
     // Non-zero only where a file gave nothing useful.
     if (failures.length > 0 || damagedEmpty > 0) this.exit(EXIT.noOutput)

@@ -45,3 +45,17 @@ export interface CaptureWarning {
   /** Byte offset in the (decompressed) capture stream where the problem was found. */
   offset: number
 }
+
+/** "ENOSPC: no space left on device, write" → "ENOSPC (no space left on device)"; anything else as text. */
+export function errnoReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException
+  if (typeof e?.code !== 'string') return String((err as Error)?.message ?? err)
+  const m = /^[A-Z0-9_]+: ([^,]+)/.exec(e.message ?? '')
+  return m ? `${e.code} (${m[1]})` : e.code
+}
+
+/** A failed file operation as the user's error: exit 1, the path and the reason, never an internal error. */
+export function ioError(path: string, err: unknown, doing: string): LvscopeError {
+  if (err instanceof LvscopeError) return err
+  return new LvscopeError('io', `${path}: cannot ${doing}: ${errnoReason(err)}`)
+}
