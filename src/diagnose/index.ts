@@ -2,6 +2,7 @@ import type {GapObservation} from '../ipvs/bounds.js'
 import type {EffectiveTimeouts} from '../ipvs/timeouts.js'
 import type {Finding} from '../report/report.js'
 import {failoverFindings, findFailovers} from './failovers.js'
+import {groupRepeatedFindings} from './group.js'
 import type {Incident} from './incident.js'
 import {rescheduleFindings} from './reschedules.js'
 import {resetFindings} from './resets.js'
@@ -19,12 +20,14 @@ export interface Diagnosis {
 export function diagnose(inc: Incident): Diagnosis {
   const failovers = findFailovers(inc)
   const resets = resetFindings(inc, failovers)
-  const findings = [
-    ...failoverFindings(inc, failovers),
-    ...resets.map((r) => r.finding),
-    ...stallFindings(inc),
-    ...rescheduleFindings(inc, failovers),
-  ].sort((a, b) => a.epoch - b.epoch)
+  const findings = groupRepeatedFindings(
+    [
+      ...failoverFindings(inc, failovers),
+      ...resets.map((r) => r.finding),
+      ...stallFindings(inc),
+      ...rescheduleFindings(inc, failovers),
+    ].sort((a, b) => a.epoch - b.epoch),
+  )
   const killedGaps = resets
     .filter((r) => r.killedGap !== null)
     .map((r) => ({

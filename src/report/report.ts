@@ -84,6 +84,10 @@ export interface Finding {
   /** Application context (last command, server error, the symptom the user saw), when decoded. */
   application: {protocol: string; lastCommand: string | null; serverError: string | null; symptom: string | null} | null
   recommendation: string
+  /** Occurrences, when this finding stands for a repeated pattern (diagnose/group.ts): `epoch` is the first. */
+  count?: number
+  /** Time of the last occurrence of a grouped finding. */
+  lastEpoch?: number
 }
 
 export interface CorrelationFlow {
