@@ -27,6 +27,9 @@ const U_N = 7
 
 export interface FlowDigestData {
   count: number
+  /** A flow shard's ids as the merged scan numbers them: id × idScale + idOffset (mergeScans). */
+  idScale: number
+  idOffset: number
   f64: Float64Array
   u32: Uint32Array
   strings: string[]
@@ -90,7 +93,7 @@ export class FlowDigest {
       }
       u32[uo + U_META] = ((m & 0x3f) | (((m >>> 6) + n) << 6)) >>> 0
     }
-    return {count: this.count, f64: this.f64.slice(0, this.count * F_N), u32, strings: [...this.states, ...this.strings]}
+    return {count: this.count, idScale: 1, idOffset: 0, f64: this.f64.slice(0, this.count * F_N), u32, strings: [...this.states, ...this.strings]}
   }
 
   private intern(s: string): number {
@@ -120,7 +123,7 @@ function record(d: FlowDigestData, i: number, orig: string, resp: string): FlowR
   const rst = d.u32[uo + U_RST]
   const fin = d.u32[uo + U_FIN]
   return {
-    id: d.f64[fo],
+    id: d.f64[fo] * d.idScale + d.idOffset,
     protocol: m & 1 ? 'udp' : 'tcp',
     orig,
     resp,
@@ -157,8 +160,7 @@ export function allRecords(d: FlowDigestData): FlowRecord[] {
  * The flows between any of the endpoint pairs in `pairs` (each pair in either order), in the order they
  * finished. Endpoint strings are built only for flows with a port among the pairs' ports.
  */
-export function recordsFor(d: FlowDigestData, pairs: ReadonlySet<string>, ports: ReadonlySet<number>): FlowRecord[] {
-  const out: FlowRecord[] = []
+export function recordsFor(d: FlowDigestData, pairs: ReadonlySet<string>, ports: ReadonlySet<number>, out: FlowRecord[] = []): FlowRecord[] {
   for (let i = 0; i < d.count; i++) {
     const p = d.u32[i * U_N + U_PORTS]
     if (!ports.has(p >>> 16) && !ports.has(p & 0xffff)) continue
@@ -166,43 +168,4 @@ export function recordsFor(d: FlowDigestData, pairs: ReadonlySet<string>, ports:
     if (pairs.has(`${o}|${r}`) || pairs.has(`${r}|${o}`)) out.push(record(d, i, o, r))
   }
   return out
-}
-
-/** One digest from disjoint shards' digests, in shard order; shard s's flow id i becomes i × shards + s. */
-export function mergeDigests(parts: readonly FlowDigestData[]): FlowDigestData {
-  if (parts.length === 1) return parts[0]
-  const n = parts.length
-  const strings: string[] = []
-  const index = new Map<string, number>()
-  const intern = (s: string): number => {
-    let k = index.get(s)
-    if (k === undefined) {
-      k = strings.push(s) - 1
-      index.set(s, k)
-    }
-    return k
-  }
-  // State indices must stay below 16: put every part's states first.
-  for (const p of parts) for (let i = 0; i < p.count; i++) intern(p.strings[(p.u32[i * U_N + U_META] >>> 2) & 15])
-  const count = parts.reduce((k, p) => k + p.count, 0)
-  const f64 = new Float64Array(count * F_N)
-  const u32 = new Uint32Array(count * U_N)
-  let at = 0
-  parts.forEach((p, s) => {
-    f64.set(p.f64, at * F_N)
-    u32.set(p.u32, at * U_N)
-    for (let i = 0; i < p.count; i++) {
-      const fo = (at + i) * F_N
-      const uo = (at + i) * U_N
-      f64[fo] = f64[fo] * n + s
-      const m = u32[uo + U_META]
-      if (m & 2) {
-        u32[uo + U_ORIG] = intern(p.strings[u32[uo + U_ORIG]])
-        u32[uo + U_RESP] = intern(p.strings[u32[uo + U_RESP]])
-      }
-      u32[uo + U_META] = ((m & 3) | (intern(p.strings[(m >>> 2) & 15]) << 2) | (intern(p.strings[m >>> 6]) << 6)) >>> 0
-    }
-    at += p.count
-  })
-  return {count, f64, u32, strings}
 }

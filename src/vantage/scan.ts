@@ -7,9 +7,9 @@ import {LvscopeError} from '../util/errors.js'
 import {runInWorker, workerAvailable} from '../util/worker.js'
 import {replayApps} from './app-replay.js'
 import {ArtifactScanner, mergeArtifactSummaries, type ArtifactSummary, type FlowRecord} from './artifacts.js'
-import {CaptureLedger, mergeLedgers, type LedgerData} from './ledger.js'
+import {CaptureLedger, MAX_RESETS, mergeLedgers, type LedgerData} from './ledger.js'
 import {Forwarding} from './dr-pairs.js'
-import {allRecords, type FlowDigestData, mergeDigests, recordsFor} from './flow-digest.js'
+import {allRecords, type FlowDigestData, recordsFor} from './flow-digest.js'
 import type {FlowDigest} from './flow-digest.js'
 import {shardsFor} from './sharding.js'
 
@@ -23,10 +23,10 @@ export interface CaptureScan {
   /**
    * Flow records for the diagnosis. From scanCapture, every flow; from scanCaptures (analyze), only the flows
    * between the endpoints of a reset or stall in any of the incident's captures — all the diagnosis looks up —
-   * while `flowDigest` holds every flow compactly.
+   * while `flowDigests` (one per flow shard, in shard order) hold every flow compactly until then.
    */
   flows: FlowRecord[]
-  flowDigest?: FlowDigestData
+  flowDigests?: FlowDigestData[]
 }
 
 export interface ScanOptions {
@@ -43,11 +43,11 @@ export interface ScanOptions {
  * `shard`, only that share of the capture's flows (mergeScans puts the shares together).
  */
 export async function scanCapture(file: string, shard: Shard = {index: 0, count: 1}, opts: ScanOptions = {}): Promise<CaptureScan> {
-  const {flowDigest, ...scan} = await scanCaptureCompact(file, shard, opts)
-  return {...scan, flows: allRecords(flowDigest as FlowDigestData)}
+  const {flowDigests, ...scan} = await scanCaptureCompact(file, shard, opts)
+  return {...scan, flows: (flowDigests ?? []).flatMap(allRecords)}
 }
 
-/** scanCapture with the flows left in `flowDigest` (`flows` empty): what a worker hands back. */
+/** scanCapture with the flows left in `flowDigests` (`flows` empty): what a worker hands back. */
 export async function scanCaptureCompact(file: string, shard: Shard = {index: 0, count: 1}, opts: ScanOptions = {}): Promise<CaptureScan> {
   const art = new ArtifactScanner()
   const pairer = art.pairer
@@ -78,7 +78,7 @@ export async function scanCaptureCompact(file: string, shard: Shard = {index: 0,
       summary.warnings.push({code: 'app-replay', message, offset: -1})
     }
   }
-  return {file, summary, decode: stats, artifacts: art.summary(), ledger: ledger.data(), flows: [], flowDigest: (art.digest as FlowDigest).data()}
+  return {file, summary, decode: stats, artifacts: art.summary(), ledger: ledger.data(), flows: [], flowDigests: [(art.digest as FlowDigest).data()]}
 }
 
 /**
@@ -110,7 +110,10 @@ export function mergeScans(parts: readonly CaptureScan[]): CaptureScan {
     artifacts: mergeArtifactSummaries(parts.map((p) => p.artifacts)),
     ledger: mergeLedgers(parts.map((p) => p.ledger)),
     flows: parts.flatMap((p, s) => p.flows.map((f) => ({...f, id: f.id * n + s}))),
-    ...(parts.every((p) => p.flowDigest !== undefined) ? {flowDigest: mergeDigests(parts.map((p) => p.flowDigest as FlowDigestData))} : {}),
+    // The digests stay apart (a merged copy would double their memory): ids are renumbered as they are read.
+    ...(parts.every((p) => p.flowDigests !== undefined)
+      ? {flowDigests: parts.flatMap((p, s) => (p.flowDigests as FlowDigestData[]).map((d) => ({...d, idScale: d.idScale * n, idOffset: d.idOffset * n + s})))}
+      : {}),
   }
 }
 
@@ -153,7 +156,12 @@ export async function scanCaptures(files: readonly string[], threads?: number): 
     const failed = mine.find((p): p is LvscopeError => p instanceof LvscopeError)
     return failed ?? mergeScans(mine as CaptureScan[])
   })
-  selectFlows(scans.filter((s): s is CaptureScan => !(s instanceof LvscopeError)))
+  const ok = scans.filter((s): s is CaptureScan => !(s instanceof LvscopeError))
+  for (const s of ok) {
+    const n = s.ledger.eventsDropped
+    if (n > 0) s.summary.warnings.push({code: 'resets-dropped', message: `${s.file}: ${n} reset(s) after the first ${MAX_RESETS} are counted, not diagnosed`, offset: -1})
+  }
+  selectFlows(ok)
   return scans
 }
 
@@ -173,5 +181,12 @@ export function selectFlows(scans: CaptureScan[]): void {
     for (const r of s.ledger.resets) note(r.context.client, r.context.service)
     for (const st of s.ledger.stalls) note(st.context.client, st.context.service)
   }
-  for (const s of scans) if (s.flowDigest !== undefined) s.flows = recordsFor(s.flowDigest, pairs, ports)
+  for (const s of scans) {
+    if (s.flowDigests === undefined) continue
+    const flows: FlowRecord[] = []
+    for (const d of s.flowDigests) recordsFor(d, pairs, ports, flows)
+    s.flows = flows
+    // Done with: the digests are most of what a capture of many short flows leaves behind.
+    delete s.flowDigests
+  }
 }
