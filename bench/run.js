@@ -12,6 +12,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {DATA_DIR, parseSize, sizeLabel} from './generate.js'
+import {parseCount, shortFlowsBench} from './short-flows-bench.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.resolve(HERE, '..')
@@ -49,9 +50,11 @@ function parseArgs(argv) {
       case '--only': o.only = new Set(v().split(',')); break
       case '--timeout-s': o.timeoutS = Number(v()); break
       case '--repeat': o.repeat = Math.max(1, Number(v())); break
+      // Peak RSS by number of short flows, instead of the throughput rows (short-flows-bench.js).
+      case '--short-flows': o.shortFlows = (argv[i + 1] && !argv[i + 1].startsWith('--') ? v() : '200k,2M,4M').split(',').map(parseCount); break
       case '-h':
       case '--help':
-        process.stdout.write('usage: node bench/run.js [--quick] [--size 1G] [--pair] [--build] [--tshark-mb 64] [--no-tshark] [--flat-mb 256] [--only floor,info,read,decode,flows,artifacts,analyze,correlate,tshark] [--timeout-s 1200] [--repeat N]\n')
+        process.stdout.write('usage: node bench/run.js [--quick] [--size 1G] [--pair] [--build] [--tshark-mb 64] [--no-tshark] [--flat-mb 256] [--only floor,info,read,decode,flows,artifacts,analyze,correlate,tshark] [--timeout-s 1200] [--repeat N] [--short-flows 200k,2M,4M]\n')
         process.exit(0)
         break
       default: throw new Error(`unknown option ${a}`)
@@ -235,6 +238,7 @@ function commandHasFlag(name, flag) {
 
 async function main() {
   const o = parseArgs(process.argv.slice(2))
+  if (o.shortFlows) return shortFlowsBench(o.shortFlows, {timeoutS: o.timeoutS})
   const want = (k) => !o.only || o.only.has(k)
   const rows = []
   const notes = []

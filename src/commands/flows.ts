@@ -6,6 +6,7 @@ import {addressFlag, decimalFlag, portFlag} from '../cli/flags.js'
 import {singleInput} from '../cli/inputs.js'
 import {decodeCapture} from '../decode/stream.js'
 import {endpointString} from '../decode/format.js'
+import {RowSorter} from '../flow/row-sort.js'
 import {FlowTracker, type FlowSummary} from '../flow/tracker.js'
 import {escapeTerminal} from '../util/escape.js'
 import {diffSeconds, epochNumber, isoTime} from '../util/time.js'
@@ -96,10 +97,11 @@ export default class Flows extends LvscopeCommand {
 
   async run(): Promise<void> {
     const {args, flags} = await this.parse(Flows)
-    // Filtering at eviction keeps memory proportional to what will be printed; for JSON each flow is kept as
-    // its finished line (a third of the object graph's size) next to its sort key.
+    // A flow's row is finished when the flow leaves the table (closed, idle or at the end) and goes to the sorter
+    // as its JSON line: a top-N heap with --limit, else an external merge sort over temporary files once the
+    // rows outgrow 32 Mi characters. Filtering there keeps memory proportional to what will be printed.
     const sortKey = flags.sort as SortKey
-    const done: {key: number; id: number; json: string; row: FlowRow | null}[] = []
+    const rows = new RowSorter({limit: flags.limit})
     const keep = (f: FlowSummary): boolean =>
       (flags.port === undefined || f.orig.port === flags.port || f.resp.port === flags.port) &&
       (flags.host === undefined || f.orig.addr === flags.host || f.resp.addr === flags.host) &&
@@ -110,25 +112,31 @@ export default class Flows extends LvscopeCommand {
       onEvict: (f) => {
         if (!keep(f)) return
         const row = flowJson(f)
-        done.push({key: sortValue(row, sortKey), id: row.id, json: flags.json ? JSON.stringify(row) : '', row: flags.json ? null : row})
+        rows.add(sortValue(row, sortKey), row.id, JSON.stringify(row))
       },
     })
     const {summary} = await decodeCapture(singleInput(args.capture, true), (rec, pkt) => {
       tracker.observe(rec, pkt)
     })
     tracker.flush()
-    done.sort((a, b) => a.key - b.key || a.id - b.id)
-    const shown = flags.limit === undefined ? done : done.slice(0, flags.limit)
+    const total = rows.count
     this.captureWarnings(summary.warnings)
     if (flags.json) {
       // Streamed: one flow per line, so a million flows never become one giant string.
-      await writeOut(`{"file":${JSON.stringify(summary.file)},"packets":${summary.packets},"totalFlows":${done.length},"flows":[\n`)
-      for (let i = 0; i < shown.length; i++) await writeOut(`${shown[i].json}${i + 1 < shown.length ? ',' : ''}\n`)
+      await writeOut(`{"file":${JSON.stringify(summary.file)},"packets":${summary.packets},"totalFlows":${total},"flows":[\n`)
+      let prev: string | null = null
+      for (const line of rows.sorted()) {
+        if (prev !== null) await writeOut(`${prev},\n`)
+        prev = line
+      }
+      if (prev !== null) await writeOut(`${prev}\n`)
       await writeOut(']}\n')
       return
     }
-    this.log(renderFlows(shown.map((d) => d.row as FlowRow)))
-    this.log(`${done.length} flow(s)${shown.length < done.length ? `, ${shown.length} shown` : ''} in ${summary.packets} packets of ${escapeTerminal(summary.file)}`)
+    const shown: FlowRow[] = []
+    for (const line of rows.sorted()) shown.push(JSON.parse(line) as FlowRow)
+    this.log(renderFlows(shown))
+    this.log(`${total} flow(s)${shown.length < total ? `, ${shown.length} shown` : ''} in ${summary.packets} packets of ${escapeTerminal(summary.file)}`)
   }
 }
 

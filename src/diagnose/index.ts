@@ -2,6 +2,7 @@ import type {GapObservation} from '../ipvs/bounds.js'
 import type {AnalysisWarning} from '../model/warning.js'
 import type {Finding} from '../report/report.js'
 import {failoverFindings, findFailovers} from './failovers.js'
+import {groupRepeatedFindings} from './group.js'
 import type {Incident} from './incident.js'
 import {rescheduleFindings} from './reschedules.js'
 import {resetFindings} from './resets.js'
@@ -25,13 +26,15 @@ export function diagnose(inc: Incident): Diagnosis {
   const failovers = findFailovers(inc)
   const resets = resetFindings(inc, failovers)
   const reschedules = rescheduleFindings(inc, failovers)
-  const findings = [
-    ...failoverFindings(inc, failovers),
-    ...resets.map((r) => r.finding),
-    ...stallFindings(inc, failovers),
-    ...reschedules.findings,
-  ].sort((a, b) => a.epoch - b.epoch)
-  // The one place the findings list is final.
+  // The one place the findings list is final: a pattern repeated many times (health-check RSTs) becomes one finding.
+  const findings = groupRepeatedFindings(
+    [
+      ...failoverFindings(inc, failovers),
+      ...resets.map((r) => r.finding),
+      ...stallFindings(inc, failovers),
+      ...reschedules.findings,
+    ].sort((a, b) => a.epoch - b.epoch),
+  )
   const observations: GapObservation[] = []
   for (const c of inc.captures) {
     const s = c.scan.ledger.longestSurvived

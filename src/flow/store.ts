@@ -81,6 +81,8 @@ export const H_EP_N = 14
 /** History letters: bytes from word H_LETTERS. */
 export const H_LETTERS = 178
 export const H_LETTERS_MAX = 40
+/** 1 while the flow waits in the tracker's closed queue (Int32, after the 10 words of letters). */
+export const T_CLOSED = 188
 
 /** Words per flow block (768 bytes). */
 export const STRIDE = 192

@@ -21,6 +21,7 @@ import {
   T_C_N,
   T_C_RST,
   T_C_SYN,
+  T_CLOSED,
   T_EP,
   T_EP_N,
   T_FIRST_FRAME,
@@ -65,8 +66,23 @@ export interface FlowTrackerOptions {
    * every flow, yet memory stays bounded on busy ones.
    */
   idleMinFrames?: number
-  /** Receives each flow that leaves the table (idle, replaced by a reused-ports SYN, or flush()). */
+  /** Receives each flow that leaves the table (closed, idle, replaced by a reused-ports SYN, or flush()). */
   onEvict?: (flow: FlowSummary) => void
+  /**
+   * Release closed TCP flows (a RST, or a FIN each way) before they idle out, so memory follows live flows on
+   * captures of many short connections. A closed flow leaves once `closeGraceSec` of capture time and
+   * `closeMinFrames` frames have passed since its last frame, and only while more than `closedHold` closed
+   * flows are held: a capture with fewer closed flows than that keeps them all, as before (a later SYN on the
+   * same ports is then still Wireshark's "reused ports" of the old conversation). Default on when idle
+   * eviction is on.
+   */
+  releaseClosed?: boolean
+  /** Closed flows kept before any is released (default 8192). */
+  closedHold?: number
+  /** Capture seconds a closed flow stays after its last frame (default 5, Zeek's tcp_close_delay). */
+  closeGraceSec?: number
+  /** Frames that must also pass (default 1000): a bogus far-future timestamp does not release everything. */
+  closeMinFrames?: number
   /** Cap on unacked segments remembered per direction (Wireshark: 10000). */
   maxUnackedSegments?: number
   /**
@@ -80,7 +96,7 @@ export interface FlowTrackerOptions {
   history?: boolean
 }
 
-export type EvictReason = 'idle' | 'reused-ports' | 'flush'
+export type EvictReason = 'closed' | 'idle' | 'reused-ports' | 'flush'
 
 export interface EndpointSummary {
   addr: string
@@ -157,6 +173,57 @@ const L_FIRST_NSEC = T_FIRST_NSEC / 2
 const L_FIRST_FRAME = T_FIRST_FRAME / 2
 const L_REUSED_OF = T_REUSED_OF / 2
 
+/**
+ * Closed flows waiting for their grace period, oldest close first: a ring of (slot, flow id, packet clock at
+ * queueing). A flow that leaves the table another way stays in the ring until it reaches the head, where its
+ * mismatching id (or cleared T_CLOSED) discards it.
+ */
+class ClosedQueue {
+  private slot = new Int32Array(1024)
+  private id = new Float64Array(1024)
+  private seen = new Float64Array(1024)
+  private head = 0
+  length = 0
+
+  push(slot: number, id: number, seen: number): void {
+    if (this.length === this.slot.length) this.grow()
+    const i = (this.head + this.length) & (this.slot.length - 1)
+    this.slot[i] = slot
+    this.id[i] = id
+    this.seen[i] = seen
+    this.length++
+  }
+  get headSlot(): number {
+    return this.slot[this.head]
+  }
+  get headId(): number {
+    return this.id[this.head]
+  }
+  get headSeen(): number {
+    return this.seen[this.head]
+  }
+  shift(): void {
+    this.head = (this.head + 1) & (this.slot.length - 1)
+    this.length--
+  }
+  private grow(): void {
+    const n = this.slot.length * 2
+    const slot = new Int32Array(n)
+    const id = new Float64Array(n)
+    const seen = new Float64Array(n)
+    for (let k = 0; k < this.length; k++) {
+      const i = (this.head + k) & (this.slot.length - 1)
+      slot[k] = this.slot[i]
+      id[k] = this.id[i]
+      seen[k] = this.seen[i]
+    }
+    this.slot = slot
+    this.id = id
+    this.seen = seen
+    this.head = 0
+  }
+}
+
 export class FlowTracker {
   /** Analysis of the last observed frame. */
   readonly result = new TcpAnalysisResult()
@@ -180,6 +247,13 @@ export class FlowTracker {
   private readonly sweepSec: number
   private readonly sweepFrames: number
   private readonly onEvict: ((flow: FlowSummary) => void) | undefined
+  private readonly releaseClosed: boolean
+  private readonly closedHold: number
+  private readonly closeGraceSec: number
+  private readonly closeMinFrames: number
+  private readonly closed = new ClosedQueue()
+  /** Closed flows in the table that wait in the queue. */
+  private closedHeld = 0
   private readonly seg: SegmentInput = {
     frame: 0,
     sec: 0,
@@ -206,6 +280,10 @@ export class FlowTracker {
     this.sweepSec = this.idleSec > 0 ? this.idleSec / 8 : Infinity
     this.sweepFrames = this.idleSec > 0 ? this.idleFrames / 8 : Infinity
     this.onEvict = opts.onEvict
+    this.releaseClosed = opts.releaseClosed ?? this.idleSec > 0
+    this.closedHold = Math.max(0, opts.closedHold ?? 8192)
+    this.closeGraceSec = Math.max(0, opts.closeGraceSec ?? 5)
+    this.closeMinFrames = Math.max(0, opts.closeMinFrames ?? 1000)
     this.maxUnacked = opts.maxUnackedSegments ?? DEFAULT_MAX_UNACKED
     this.tcp = new TcpAnalyzer(this.store, this.maxUnacked)
     this.keepHistory = opts.history ?? true
@@ -231,6 +309,11 @@ export class FlowTracker {
   /** Number of flows currently held. */
   get liveFlows(): number {
     return this.table.size
+  }
+
+  /** Flow slots the table has handed out (live + free): what its memory follows. */
+  get slotsAllocated(): number {
+    return this.table.slotLimit
   }
 
   /** Unacked-segment pool nodes currently held across all flows (memory check). */
@@ -283,6 +366,7 @@ export class FlowTracker {
       sinceSweep >= this.table.size / 4
     )
       this.sweep()
+    if (this.closedHeld > this.closedHold) this.releaseClosedFlows()
 
     const table = this.table
     let slot = table.find(pkt)
@@ -326,6 +410,7 @@ export class FlowTracker {
       if (flags & SYN) u32[c + T_C_SYN]++
       if (flags & FIN) u32[c + T_C_FIN]++
       if (flags & RST) u32[c + T_C_RST]++
+      if (flags & (FIN | RST) && this.releaseClosed && u32[b + T_CLOSED] === 0) this.noteClosing(slot, b, u32, f64[fo + L_ID], frames)
     }
 
     // Wireshark's seglen: what the IP header reports, bounded by the frame's reported length.
@@ -395,7 +480,57 @@ export class FlowTracker {
     }
   }
 
+  /** Queue a flow that is now closed: a RST either way, or a FIN each way. */
+  private noteClosing(slot: number, b: number, u32: Uint32Array, id: number, frames: number): void {
+    const o = b + T_C
+    const n = T_C_N
+    const rst = u32[o + T_C_RST] + u32[o + n + T_C_RST]
+    if (rst === 0 && (u32[o + T_C_FIN] === 0 || u32[o + n + T_C_FIN] === 0)) return
+    u32[b + T_CLOSED] = 1
+    this.closed.push(slot, id, frames)
+    this.closedHeld++
+  }
+
+  /**
+   * Release closed flows, oldest first, while more than `closedHold` are held and the oldest is past its grace.
+   * A flow that took frames after it closed goes to the back of the queue; the oldest one not yet past its
+   * grace stops the round (a few reads per frame until it is).
+   */
+  private releaseClosedFlows(): void {
+    const q = this.closed
+    const limitSec = this.nowSec - this.closeGraceSec
+    const limitFrames = this.frameCount - this.closeMinFrames
+    while (q.length > 0 && this.closedHeld > this.closedHold) {
+      const s = q.headSlot
+      const id = q.headId
+      const seen = q.headSeen
+      const ch = s >>> CHUNK_SHIFT
+      const b = blockOf(s)
+      const f64 = this.store.f64[ch]
+      // The flow left the table another way (idle, reused ports) and the slot may hold a new one.
+      if (this.store.u32[ch][b + T_CLOSED] === 0 || f64[b / 2 + L_ID] !== id) {
+        q.shift()
+        continue
+      }
+      const lastSeen = f64[b / 2 + L_LAST_SEEN]
+      if (lastSeen > seen) {
+        q.shift()
+        q.push(s, id, lastSeen)
+        continue
+      }
+      if (f64[b / 2 + L_LAST_SEC] >= limitSec || lastSeen > limitFrames) return
+      q.shift()
+      this.evict(s, 'closed')
+    }
+  }
+
   private evict(slot: number, reason: EvictReason): void {
+    const u32 = this.store.u32[slot >>> CHUNK_SHIFT]
+    const b = blockOf(slot)
+    if (u32[b + T_CLOSED] !== 0) {
+      u32[b + T_CLOSED] = 0
+      this.closedHeld--
+    }
     if (this.onEvict) this.onEvict(this.summary(slot, reason))
     this.tcp.releaseFlow(slot)
     if (this.cleanTcp !== null) this.cleanTcp.releaseFlow(slot)
@@ -418,6 +553,7 @@ export class FlowTracker {
     f64[o + L_REUSED_OF] = -1
     const c = blockOf(slot) + T_C
     for (let k = 0; k < 2 * T_C_N; k++) u32[c + k] = 0
+    u32[blockOf(slot) + T_CLOSED] = 0
     this.tcp.initFlow(slot)
     if (this.cleanTcp !== null) {
       const cs = this.cleanStore as FlowStore

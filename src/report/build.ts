@@ -41,10 +41,11 @@ export function verdictOf(findings: Finding[]): string {
   const problems = findings.filter((f) => f.kind !== 'failover' || findings.length === 1)
   if (findings.length === 0) return 'No resets, stalls, re-schedules or failovers found: the captures show healthy LVS forwarding.'
   const byCause = new Map<string, number>()
-  for (const f of findings) byCause.set(f.cause, (byCause.get(f.cause) ?? 0) + 1)
+  // A grouped finding (diagnose/group.ts) counts as all its occurrences.
+  for (const f of findings) byCause.set(f.cause, (byCause.get(f.cause) ?? 0) + (f.occurrences ?? 1))
   const top = [...byCause].sort((a, b) => b[1] - a[1])
   const kinds = new Map<string, number>()
-  for (const f of findings) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1)
+  for (const f of findings) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + (f.occurrences ?? 1))
   const what = [...kinds].map(([k, n]) => `${n} ${k}${n > 1 ? 's' : ''}`).join(', ')
   const main = problems.find((f) => f.cause === top.find(([c]) => c !== 'vip-moved')?.[0]) ?? findings[0]
   return `${what}; main cause: ${main.cause} — ${main.summary}.`

@@ -81,6 +81,10 @@ export interface Finding {
   count?: number
   /** The rule's evidence, by name (docs/causes.md), each present (true) or missing (false) for this finding. */
   rule?: {name: string; evidence: {name: string; present: boolean}[]; decide: string | null}
+  /** Occurrences, when this finding stands for a repeated pattern (diagnose/group.ts): `epoch` is the first. */
+  occurrences?: number
+  /** Time of the last occurrence of a grouped finding. */
+  lastEpoch?: number
 }
 
 export interface CorrelationFlow {

@@ -1,10 +1,10 @@
 import type {CaptureRecord} from '../capture/record.js'
-import {endpointString, ipv4ToString} from '../decode/format.js'
-import {epochNumber} from '../util/time.js'
+import {ipv4ToString} from '../decode/format.js'
 import {IPPROTO_TCP, type Packet, Stop} from '../decode/packet.js'
 import {TCP_A_ANY_RETRANSMISSION, TCP_ANALYSIS_FLAG_NAMES, tsharkFlags} from '../flow/tcp-analysis.js'
-import {FlowTracker, type FlowSummary} from '../flow/tracker.js'
+import {FlowTracker} from '../flow/tracker.js'
 import {DrPairer, Forwarding, FrameClass, macNumberToString} from './dr-pairs.js'
+import {FlowDigest} from './flow-digest.js'
 
 /** Frames whose IP packet is longer than this were merged (GRO) or not yet split (TSO) by the capturing host. */
 const ETHERNET_MTU = 1500
@@ -137,7 +137,7 @@ export interface FlowRecord {
 export interface ArtifactScannerOptions {
   /** How far apart (capture seconds) a frame and its forwarded copy may be. Default 1. */
   windowSeconds?: number
-  /** Collect a FlowRecord per flow in `flows` (default true). */
+  /** Keep a digest of every finished flow in `digest` (default true). */
   keepFlows?: boolean
 }
 
@@ -150,25 +150,9 @@ export interface ArtifactScannerOptions {
  */
 export class ArtifactScanner {
   readonly pairer: DrPairer
-  readonly flows: FlowRecord[] = []
+  /** The finished flows, compactly (null without `keepFlows`). */
+  readonly digest: FlowDigest | null
   private readonly all: FlowTracker
-  private readonly onEvict = (f: FlowSummary): void => {
-    this.flows.push({
-      id: f.id,
-      protocol: f.protocol,
-      orig: endpointString(f.orig.addr, f.orig.port),
-      resp: endpointString(f.resp.addr, f.resp.port),
-      firstEpoch: epochNumber(f.firstSec, f.firstNsec),
-      lastEpoch: epochNumber(f.lastSec, f.lastNsec),
-      state: f.state,
-      history: f.history,
-      packets: f.orig.packets + f.resp.packets,
-      rstOrig: f.orig.rst,
-      rstResp: f.resp.rst,
-      finOrig: f.orig.fin,
-      finResp: f.resp.fin,
-    })
-  }
   private frames = 0
   private ipFrames = 0
   private offloadFrames = 0
@@ -197,7 +181,9 @@ export class ArtifactScanner {
   constructor(opts: ArtifactScannerOptions = {}) {
     this.pairer = new DrPairer(opts.windowSeconds ?? 1)
     const keepFlows = opts.keepFlows ?? true
-    this.all = new FlowTracker({onEvict: keepFlows ? this.onEvict : undefined, history: keepFlows})
+    const digest = keepFlows ? new FlowDigest() : null
+    this.digest = digest
+    this.all = new FlowTracker({onEvict: digest !== null ? (f) => digest.add(f) : undefined, history: keepFlows})
   }
 
   observe(rec: CaptureRecord, pkt: Packet): FrameClass {

@@ -3,7 +3,7 @@ import {workerData} from 'node:worker_threads'
 
 import type {Shard} from '../decode/shard.js'
 import {postOutcome} from '../util/worker.js'
-import {scanCapture} from './scan.js'
+import {scanCaptureCompact} from './scan.js'
 
 const {file, shard} = workerData as {file: string; shard?: Shard}
-await postOutcome(() => scanCapture(file, shard))
+await postOutcome(() => scanCaptureCompact(file, shard))

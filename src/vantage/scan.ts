@@ -7,8 +7,10 @@ import {LvscopeError} from '../util/errors.js'
 import {runInWorker, workerAvailable} from '../util/worker.js'
 import {replayApps} from './app-replay.js'
 import {ArtifactScanner, mergeArtifactSummaries, type ArtifactSummary, type FlowRecord} from './artifacts.js'
-import {CaptureLedger, mergeLedgers, type LedgerData} from './ledger.js'
+import {CaptureLedger, MAX_RESETS, mergeLedgers, type LedgerData} from './ledger.js'
 import {Forwarding} from './dr-pairs.js'
+import {allRecords, type FlowDigestData, recordsFor} from './flow-digest.js'
+import type {FlowDigest} from './flow-digest.js'
 import {shardsFor} from './sharding.js'
 
 /** Everything one streaming pass learns about one capture (plain data). */
@@ -18,7 +20,13 @@ export interface CaptureScan {
   decode: DecodeStats
   artifacts: ArtifactSummary
   ledger: LedgerData
+  /**
+   * Flow records for the diagnosis. From scanCapture, every flow; from scanCaptures (analyze), only the flows
+   * between the endpoints of a reset or stall in any of the incident's captures — all the diagnosis looks up —
+   * while `flowDigests` (one per flow shard, in shard order) hold every flow compactly until then.
+   */
   flows: FlowRecord[]
+  flowDigests?: FlowDigestData[]
 }
 
 export interface ScanOptions {
@@ -35,6 +43,12 @@ export interface ScanOptions {
  * `shard`, only that share of the capture's flows (mergeScans puts the shares together).
  */
 export async function scanCapture(file: string, shard: Shard = {index: 0, count: 1}, opts: ScanOptions = {}): Promise<CaptureScan> {
+  const {flowDigests, ...scan} = await scanCaptureCompact(file, shard, opts)
+  return {...scan, flows: (flowDigests ?? []).flatMap(allRecords)}
+}
+
+/** scanCapture with the flows left in `flowDigests` (`flows` empty): what a worker hands back. */
+export async function scanCaptureCompact(file: string, shard: Shard = {index: 0, count: 1}, opts: ScanOptions = {}): Promise<CaptureScan> {
   const art = new ArtifactScanner()
   const pairer = art.pairer
   const replay = opts.apps === 'replay' || (opts.apps === undefined && (await cheapToReread(file)))
@@ -52,7 +66,7 @@ export async function scanCapture(file: string, shard: Shard = {index: 0, count:
   if (requests.length > 0) {
     // The replay finds a flow's frames by 4-tuple, which a NAT director rewrites between a frame and its copy:
     // there the copies would reach trackers the ledger keeps them from. Such a capture is scanned again inline.
-    if (pairer.byMethod[Forwarding.NAT] > 0) return scanCapture(file, shard, {apps: 'inline'})
+    if (pairer.byMethod[Forwarding.NAT] > 0) return scanCaptureCompact(file, shard, {apps: 'inline'})
     let unanswered = requests.length
     try {
       unanswered = await replayApps(file, requests)
@@ -64,7 +78,7 @@ export async function scanCapture(file: string, shard: Shard = {index: 0, count:
       summary.warnings.push({code: 'app-replay', message, offset: -1})
     }
   }
-  return {file, summary, decode: stats, artifacts: art.summary(), ledger: ledger.data(), flows: art.flows}
+  return {file, summary, decode: stats, artifacts: art.summary(), ledger: ledger.data(), flows: [], flowDigests: [(art.digest as FlowDigest).data()]}
 }
 
 /**
@@ -96,6 +110,10 @@ export function mergeScans(parts: readonly CaptureScan[]): CaptureScan {
     artifacts: mergeArtifactSummaries(parts.map((p) => p.artifacts)),
     ledger: mergeLedgers(parts.map((p) => p.ledger)),
     flows: parts.flatMap((p, s) => p.flows.map((f) => ({...f, id: f.id * n + s}))),
+    // The digests stay apart (a merged copy would double their memory): ids are renumbered as they are read.
+    ...(parts.every((p) => p.flowDigests !== undefined)
+      ? {flowDigests: parts.flatMap((p, s) => (p.flowDigests as FlowDigestData[]).map((d) => ({...d, idScale: d.idScale * n, idOffset: d.idOffset * n + s})))}
+      : {}),
   }
 }
 
@@ -124,7 +142,7 @@ export async function scanCaptures(files: readonly string[], threads?: number): 
       const t = next++
       const {file, shard} = tasks[t]
       try {
-        parts[t] = await (useWorkers ? runInWorker<CaptureScan>(WORKER, {file, shard}) : scanCapture(file, shard))
+        parts[t] = await (useWorkers ? runInWorker<CaptureScan>(WORKER, {file, shard}) : scanCaptureCompact(file, shard))
       } catch (err) {
         if (!(err instanceof LvscopeError)) throw err
         parts[t] = err
@@ -133,9 +151,42 @@ export async function scanCaptures(files: readonly string[], threads?: number): 
   }
   const lanes = useWorkers ? Math.max(1, Math.min(tasks.length, cores)) : 1
   await Promise.all(Array.from({length: lanes}, lane))
-  return files.map((_, i) => {
+  const scans = files.map((_, i) => {
     const mine = parts.filter((_, t) => tasks[t].i === i)
     const failed = mine.find((p): p is LvscopeError => p instanceof LvscopeError)
     return failed ?? mergeScans(mine as CaptureScan[])
   })
+  const ok = scans.filter((s): s is CaptureScan => !(s instanceof LvscopeError))
+  for (const s of ok) {
+    const n = s.ledger.eventsDropped
+    if (n > 0) s.summary.warnings.push({code: 'resets-dropped', message: `${s.file}: ${n} reset(s) after the first ${MAX_RESETS} are counted, not diagnosed`, offset: -1})
+  }
+  selectFlows(ok)
+  return scans
+}
+
+/**
+ * Fill each scan's `flows` from its digest with the flows the diagnosis can look up: those between the client and
+ * service of a reset or stall recorded in any of the captures (a director's reset is explained with the real
+ * server's flow). The rest stays in the digest only.
+ */
+export function selectFlows(scans: CaptureScan[]): void {
+  const pairs = new Set<string>()
+  const ports = new Set<number>()
+  const note = (client: string, service: string): void => {
+    pairs.add(`${client}|${service}`)
+    ports.add(Number(client.slice(client.lastIndexOf(':') + 1)))
+  }
+  for (const s of scans) {
+    for (const r of s.ledger.resets) note(r.context.client, r.context.service)
+    for (const st of s.ledger.stalls) note(st.context.client, st.context.service)
+  }
+  for (const s of scans) {
+    if (s.flowDigests === undefined) continue
+    const flows: FlowRecord[] = []
+    for (const d of s.flowDigests) recordsFor(d, pairs, ports, flows)
+    s.flows = flows
+    // Done with: the digests are most of what a capture of many short flows leaves behind.
+    delete s.flowDigests
+  }
 }

@@ -16,7 +16,9 @@ const FIELDS = 4
 export class FlowStats {
   readonly clients = new EndpointTable(1024)
   private service = new Int32Array(1024)
-  private counts = new Float64Array(1024 * FIELDS)
+  // Uint32, not Float64: a count per client flow for every flow a capture ever had (millions on captures of short
+  // connections); a flow's packets stay far below 2^32.
+  private counts = new Uint32Array(1024 * FIELDS)
   private fast = new Uint32Array(4096 * 4)
   private fastMask = 4095
   private fastUsed = 0
@@ -145,7 +147,7 @@ export class FlowStats {
     const s = new Int32Array(this.service.length * 2)
     s.set(this.service)
     this.service = s
-    const c = new Float64Array(this.counts.length * 2)
+    const c = new Uint32Array(this.counts.length * 2)
     c.set(this.counts)
     this.counts = c
   }
