@@ -3,8 +3,8 @@
  * row is handed over when the flow leaves the table, and memory stays bounded however many flows a capture has.
  * - With a limit, a top-N heap keeps only the N first rows (memory follows N).
  * - Without one, an external merge sort: rows collect up to a byte budget, each full run is sorted and written
- *   to a temporary file, and the runs are merged at the end (memory follows the budget plus one read buffer per
- *   run). A capture whose rows fit in the budget never touches the disk.
+ *   to a temporary file, every 32 runs are merged into one, and the runs are merged at the end (memory follows
+ *   the budget plus a read buffer per run merged at once). A capture whose rows fit never touches the disk.
  * Keys and ids order exactly as `(a, b) => a.key - b.key || a.id - b.id` would over the whole list.
  */
 import {closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync} from 'node:fs'
@@ -21,7 +21,7 @@ function before(a: Row, b: Row): boolean {
   return a.key < b.key || (a.key === b.key && a.id < b.id)
 }
 
-/** Rows of a run file, read back in 64 KiB blocks (a 4 M-flow capture makes ~300 runs). Each line is `key \t id \t text`. */
+/** Rows of a run file, read back in 64 KiB blocks. Each line is `key \t id \t text`. */
 class RunReader {
   private readonly buf = Buffer.alloc(1 << 16)
   private pending = ''
@@ -57,6 +57,76 @@ class RunReader {
   }
 }
 
+/** The rows of sorted run files, merged in order (a min-heap of the runs' current rows). */
+function* mergeRuns(paths: readonly string[]): Generator<Row> {
+  const heads: {row: Row; r: RunReader}[] = []
+  const up = (i: number): void => {
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (!before(heads[i].row, heads[p].row)) break
+      ;[heads[i], heads[p]] = [heads[p], heads[i]]
+      i = p
+    }
+  }
+  const down = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < heads.length && before(heads[l].row, heads[m].row)) m = l
+      if (r < heads.length && before(heads[r].row, heads[m].row)) m = r
+      if (m === i) return
+      ;[heads[i], heads[m]] = [heads[m], heads[i]]
+      i = m
+    }
+  }
+  for (const p of paths) {
+    const r = new RunReader(p)
+    const row = r.read()
+    if (row !== null) {
+      heads.push({row, r})
+      up(heads.length - 1)
+    }
+  }
+  while (heads.length > 0) {
+    const top = heads[0]
+    yield top.row
+    const next = top.r.read()
+    if (next !== null) {
+      top.row = next
+      down(0)
+    } else {
+      const last = heads.pop() as {row: Row; r: RunReader}
+      if (heads.length > 0) {
+        heads[0] = last
+        down(0)
+      }
+    }
+  }
+}
+
+/** Runs merged at once at most: each holds a read buffer and a block of lines while merging. */
+const FAN_IN = 32
+
+/** Writes rows as a run file: `key \t id \t text` lines. */
+function writeRun(path: string, rows: Iterable<Row>): void {
+  const fd = openSync(path, 'w')
+  try {
+    let chunk = ''
+    for (const r of rows) {
+      // String(number) round-trips exactly.
+      chunk += `${r.key}\t${r.id}\t${r.line}\n`
+      if (chunk.length >= 1 << 20) {
+        writeSync(fd, chunk)
+        chunk = ''
+      }
+    }
+    if (chunk !== '') writeSync(fd, chunk)
+  } finally {
+    closeSync(fd)
+  }
+}
+
 export interface RowSorterOptions {
   /** Keep only the first `limit` rows (a top-N heap). */
   limit?: number
@@ -73,6 +143,9 @@ export class RowSorter {
   private readonly budget: number
   private dir: string | null = null
   private readonly runs: string[] = []
+  /** Run files written so far (their names), and runs written since the last merge of FAN_IN of them. */
+  private files = 0
+  private fresh = 0
 
   constructor(opts: RowSorterOptions = {}) {
     this.limit = opts.limit ?? Infinity
@@ -108,51 +181,7 @@ export class RowSorter {
         return
       }
       if (this.rows.length > 0) this.spill()
-      const readers = this.runs.map((p) => new RunReader(p))
-      // A min-heap of the runs' current rows.
-      const heads: {row: Row; r: RunReader}[] = []
-      const up = (i: number): void => {
-        while (i > 0) {
-          const p = (i - 1) >> 1
-          if (!before(heads[i].row, heads[p].row)) break
-          ;[heads[i], heads[p]] = [heads[p], heads[i]]
-          i = p
-        }
-      }
-      const down = (i: number): void => {
-        for (;;) {
-          const l = 2 * i + 1
-          const r = l + 1
-          let m = i
-          if (l < heads.length && before(heads[l].row, heads[m].row)) m = l
-          if (r < heads.length && before(heads[r].row, heads[m].row)) m = r
-          if (m === i) return
-          ;[heads[i], heads[m]] = [heads[m], heads[i]]
-          i = m
-        }
-      }
-      for (const r of readers) {
-        const row = r.read()
-        if (row !== null) {
-          heads.push({row, r})
-          up(heads.length - 1)
-        }
-      }
-      while (heads.length > 0) {
-        const top = heads[0]
-        yield top.row.line
-        const next = top.r.read()
-        if (next !== null) {
-          top.row = next
-          down(0)
-        } else {
-          const last = heads.pop() as {row: Row; r: RunReader}
-          if (heads.length > 0) {
-            heads[0] = last
-            down(0)
-          }
-        }
-      }
+      for (const row of mergeRuns(this.runs)) yield row.line
     } finally {
       this.rows = []
       if (this.dir !== null) rmSync(this.dir, {recursive: true, force: true})
@@ -160,29 +189,29 @@ export class RowSorter {
     }
   }
 
-  /** Sort the held rows and write them out as one run. */
+  /**
+   * Sort the held rows and write them out as one run. Every FAN_IN fresh runs are merged into one longer run, so
+   * the final merge reads from few files whatever the number of rows (each row is rewritten once per level).
+   */
   private spill(): void {
     this.rows.sort((a, b) => a.key - b.key || a.id - b.id)
     if (this.dir === null) this.dir = mkdtempSync(join(tmpdir(), 'lvscope-rows-'))
-    const path = join(this.dir, `run-${this.runs.length}`)
-    const fd = openSync(path, 'w')
-    try {
-      let chunk = ''
-      for (const r of this.rows) {
-        // String(number) round-trips exactly.
-        chunk += `${r.key}\t${r.id}\t${r.line}\n`
-        if (chunk.length >= 1 << 20) {
-          writeSync(fd, chunk)
-          chunk = ''
-        }
-      }
-      if (chunk !== '') writeSync(fd, chunk)
-    } finally {
-      closeSync(fd)
-    }
+    const dir = this.dir
+    const name = (): string => join(dir, `run-${this.files++}`)
+    const path = name()
+    writeRun(path, this.rows)
     this.runs.push(path)
     this.rows = []
     this.chars = 0
+    this.fresh++
+    if (this.fresh >= FAN_IN) {
+      const parts = this.runs.splice(this.runs.length - this.fresh, this.fresh)
+      const merged = name()
+      writeRun(merged, mergeRuns(parts))
+      for (const p of parts) rmSync(p, {force: true})
+      this.runs.push(merged)
+      this.fresh = 0
+    }
   }
 
   // ---- top-N: a max-heap on (key, id) of at most `limit` rows ----
