@@ -179,7 +179,16 @@ export function rescheduleFindings(inc: Incident, failovers: Failover[]): Resche
             {name: 'the template was still live by its timer', present: true},
             {name: 'the VIP moved between the two connections', present: true},
           ]
-        } else report = false
+        } else {
+          // The model says the template still held it: something the inputs do not show moved the client.
+          report = false
+          warnings.push({
+            code: 'reschedule-undecided',
+            message: `client ${cur.client.ip} moved from ${prev.realServer} to ${cur.realServer} after ${humanDuration(gap)}, while its persistence template (${p} s) should still have held it`,
+            capture: cur.file,
+            decide: `the director's log or \`ipvsadm -Ln\` at that time: ${prev.realServer} left the pool or got weight 0 (expire_quiescent_template), or the persistence is not ${p} s`,
+          })
+        }
       } else {
         // No configured persistence: infer it only when chance cannot explain the sticking reconnections.
         const quicker = quickerBy.get(endpointKey(cur.service))?.(gap) ?? {n: 0, sticky: 0, longestSticky: 0}

@@ -57,7 +57,19 @@ export class FlowReplay {
     const sorted = [...packets].sort((a, b) => a.t - b.t || a.frame - b.frame)
     const firstFwd = sorted.find((p) => p.forwarded)
     if (opts.established && firstFwd !== undefined && flagClass(firstFwd.flags) !== 'syn') tl.seed(sorted[0].t, 'ES')
-    for (const p of sorted) tl.push(p.t, p.flags, p.forwarded, -1, 'in', p.frame)
+    let prevFwd: ReplayPacket | undefined
+    for (const p of sorted) {
+      if (p.forwarded && prevFwd !== undefined && flagClass(p.flags) !== 'syn') {
+        // Forwarded without a SYN (sloppy_tcp=0), so the entry was live: when the replay says it had expired, the
+        // packets that kept it alive are among those not given (only each run's ends are). Refresh it in the
+        // previous packet's state (a run's class leaves the state unchanged) just before its timer ran out.
+        for (let s = tl.entryAt(p.t); s !== undefined && !s.alive && s.expiresAt < p.t; s = tl.entryAt(p.t)) {
+          tl.push(s.expiresAt - 1e-6, prevFwd.flags, true, -1, 'in', prevFwd.frame)
+        }
+      }
+      tl.push(p.t, p.flags, p.forwarded, -1, 'in', p.frame)
+      if (p.forwarded) prevFwd = p
+    }
     this.timeline = tl
   }
 

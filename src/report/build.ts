@@ -37,8 +37,10 @@ function reportWarning(w: AnalysisWarning): ReportWarning {
 }
 
 /** The verdict a user reads first: what broke, how often, and the main cause. */
-export function verdictOf(findings: Finding[]): string {
+export function verdictOf(findings: Finding[], undecided = 0): string {
   const problems = findings.filter((f) => f.kind !== 'failover' || findings.length === 1)
+  if (findings.length === 0 && undecided > 0)
+    return `No resets, stalls, re-schedules or failovers found; ${undecided} question(s) the captures leave open (see the warnings).`
   if (findings.length === 0) return 'No resets, stalls, re-schedules or failovers found: the captures show healthy LVS forwarding.'
   const byCause = new Map<string, number>()
   // A grouped finding (diagnose/group.ts) counts as all its occurrences.
@@ -92,7 +94,7 @@ export function buildReport(
     artifacts: {drCopies, spanDuplicates: span, genuineRetransmissions: retransmitted.size, wiresharkFlags: {total: shown, artifacts: shown - real}},
     correlation,
     findings: diag.findings,
-    verdict: verdictOf(diag.findings),
+    verdict: verdictOf(diag.findings, warnings.filter((w) => w.code === 'reschedule-undecided').length),
     warnings: warnings.map(reportWarning),
   }
 }

@@ -177,7 +177,10 @@ describe('re-schedule: which real server got the connection, whatever the link t
     b.client(0, {sport: 47100, seq: 1, flags: TCP.SYN, id: 1}, 0)
     b.client(3, {sport: 47101, seq: 1, flags: TCP.SYN, id: 2}, 1)
     const inc = await incident([{b, role: 'director'}], '10,4,30', {persistence: 8})
-    expect(diagnose(inc).findings.map((f) => f.cause)).not.toContain('persistence-expired')
+    const d = diagnose(inc)
+    expect(d.findings.map((f) => f.cause)).not.toContain('persistence-expired')
+    expect(d.warnings.map((w) => w.code)).toEqual(['reschedule-undecided'])
+    expect(d.warnings[0].message).toMatch(/should still have held it/)
   })
 })
 

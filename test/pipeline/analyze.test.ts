@@ -35,6 +35,18 @@ describe('analyzeCaptures', () => {
     expect(report.findings.map((f) => f.cause)).toEqual(['ipvs-idle-timeout'])
   })
 
+  it('persistence-expiry without --persistence: one reconnection stuck (chance 0.5), so no cause is claimed and the verdict says a question is open', async () => {
+    const dir = `${REPO_ROOT}samples/persistence-expiry-mysql`
+    const files = ['director.pcapng', 'rs1.pcap', 'rs2.pcap'].map((f) => `${dir}/${f}`)
+    const without = (await analyzeCaptures(files, opts({timeoutFlags: {timeouts: '6,3,30'}}))).report
+    expect(without.findings).toEqual([])
+    expect(without.warnings?.map((w) => w.code)).toEqual(['reschedule-undecided'])
+    expect(without.verdict).toMatch(/1 question\(s\) the captures leave open/)
+    const withP = (await analyzeCaptures(files, opts({timeoutFlags: {timeouts: '6,3,30', persistence: 8}}))).report
+    expect(withP.findings.map((f) => [f.kind, f.cause, f.confidence])).toEqual([['reschedule', 'persistence-expired', 'high']])
+    expect(withP.warnings).toEqual([])
+  })
+
   it('the timeout refinement returns a new value and leaves the configured one as it was', () => {
     const base = {flags: {}}
     const configured = resolveTimeouts(base)
