@@ -9,7 +9,10 @@ import {diagnoseIncident, type Incident} from '../diagnose/index.js'
 import {parseConfig} from '../ipvs/config/index.js'
 import {kernelTraits} from '../ipvs/kernel.js'
 import {resolveTimeouts} from '../ipvs/timeouts.js'
+import {writeFileAtomic} from '../cli/output.js'
 import {buildReport} from '../report/build.js'
+import {addTimelineEvents} from '../report/events.js'
+import {renderHtml} from '../report/html.js'
 import {renderMarkdown} from '../report/markdown.js'
 import {renderTerminal} from '../report/terminal.js'
 import {LvscopeError, UsageError} from '../util/errors.js'
@@ -31,7 +34,12 @@ export default class Analyze extends LvscopeCommand {
     captures: Args.string({description: 'capture files of the incident (director, real servers, client), or directories of them', required: true}),
   }
   static override flags = {
-    format: Flags.string({description: 'output format (md: Markdown for a ticket)', options: ['terminal', 'json', 'md'], default: 'terminal'}),
+    format: Flags.string({
+      description: 'output format (md: Markdown for a ticket; html: one self-contained page with ladder diagrams)',
+      options: ['terminal', 'json', 'md', 'html'],
+      default: 'terminal',
+    }),
+    out: Flags.string({char: 'o', description: 'write the report to FILE (atomically: a temporary file renamed on success)'}),
     json: Flags.boolean({description: 'same as --format json'}),
     timeouts: Flags.string({description: 'IPVS timeouts TCP,TCPFIN,UDP in seconds as set by ipvsadm --set (0 = unknown)'}),
     persistence: Flags.integer({description: 'persistence timeout of the service in seconds (ipvsadm -p)', min: 1}),
@@ -83,7 +91,7 @@ export default class Analyze extends LvscopeCommand {
     const diag = diagnoseIncident(inc, (observations) =>
       resolveTimeouts({flags: timeoutFlags, configs, keepalivedVersion: flags['keepalived-version'], observations}),
     )
-    const report = buildReport(
+    const built = buildReport(
       inc,
       diag,
       placed.map((p, i) => ({
@@ -96,8 +104,11 @@ export default class Analyze extends LvscopeCommand {
       {reference: corr.reference, flows: corr.flows},
       this.config.version,
     )
-    if (flags.json || flags.format === 'json') this.printJson(report)
-    else if (flags.format === 'md') process.stdout.write(renderMarkdown(report))
-    else this.log(renderTerminal(report))
+    const report = await addTimelineEvents(built)
+    const format = flags.json ? 'json' : flags.format
+    const text =
+      format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'md' ? renderMarkdown(report) : format === 'html' ? renderHtml(report) : `${renderTerminal(report)}\n`
+    if (flags.out) writeFileAtomic(flags.out, text, {inputs: [...files, ...(flags.config ?? [])]})
+    else process.stdout.write(text)
   }
 }

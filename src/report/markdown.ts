@@ -1,21 +1,5 @@
-import {escapeTerminal} from '../util/escape.js'
+import {escapeMarkdown as md, escapeMarkdownOwn as ours} from './escape/markdown.js'
 import type {Report} from './report.js'
-
-/**
- * Text for a Markdown cell or line: control bytes as \xNN, and the characters that would break a table or
- * let packet bytes inject markup (| ` * _ < > [ ]) neutralised.
- */
-function md(s: string): string {
-  return escapeTerminal(s)
-    .replace(/[\\`*_[\]|]/g, (c) => `\\${c}`)
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-}
-
-/** lvscope's own wording (recommendations): keep its `code` spans, still no raw control bytes or markup. */
-function ours(s: string): string {
-  return escapeTerminal(s).replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
 
 function row(cells: (string | number)[]): string {
   return `| ${cells.map((c) => (typeof c === 'number' ? String(c) : c)).join(' | ')} |`

@@ -65,6 +65,42 @@ export interface EvidenceFrame {
   what: string
 }
 
+export type TimelineEventKind =
+  | 'client-packet' // a client frame seen at the director (forwarded or not: see `forwarded`)
+  | 'forwarded-copy' // the director's DR/TUN copy toward a real server
+  | 'server-packet' // a real server's reply (seen at the real server or the client)
+  | 'entry-created'
+  | 'entry-state'
+  | 'entry-expired' // the IPVS connection entry (state, timer)
+  | 'template-created'
+  | 'template-expired' // the persistence template
+  | 'failover'
+  | 'real-server-removed'
+  | 'real-server-weight-0'
+  | 'rst' // the reset(s) the finding explains
+
+export interface TimelineEvent {
+  kind: TimelineEventKind
+  /** Reference-clock seconds, rounded to the µs. */
+  epoch: number
+  /** Capture and frame that show it, when a frame does (null for computed instants such as an expiry). */
+  capture: string | null
+  frame: number | null
+  /** Lane endpoints for frames: 'client' | 'director' | 'real-server' host labels, e.g. "10.77.0.10". */
+  from?: string
+  to?: string
+  /** TCP flags as Wireshark shows them, e.g. "[R.]", "[P.]". */
+  flags?: string
+  /** TCP payload length. */
+  length?: number
+  /** For client-packet at a director: did it leave again. */
+  forwarded?: boolean
+  /** Entry state (ESTABLISHED, FIN_WAIT, ...) for entry-* events. */
+  state?: string
+  /** The timer (s) armed at this event, for entry-* and template-* events. */
+  timeout?: number
+}
+
 export interface Finding {
   kind: FindingKind
   epoch: number
@@ -84,6 +120,15 @@ export interface Finding {
   /** Application context (last command, server error, the symptom the user saw), when decoded. */
   application: {protocol: string; lastCommand: string | null; serverError: string | null; symptom: string | null} | null
   recommendation: string
+  /** Structured timeline (data, not prose); renderers draw it. Absent when the diagnosis has none. */
+  events?: TimelineEvent[]
+  /** Wireshark display filters that show this finding's frames (filled by the report builder). */
+  wireshark?: {
+    /** Both directions of the flow, in any capture; null for a finding of the whole service. */
+    flow: string | null
+    /** Per capture, `frame.number in {…}` over its evidence frames. */
+    frames: {file: string; filter: string}[]
+  }
 }
 
 export interface CorrelationFlow {
