@@ -13,6 +13,7 @@ import {writeFileAtomic} from '../cli/output.js'
 import {buildReport} from '../report/build.js'
 import {addTimelineEvents} from '../report/events.js'
 import {renderHtml} from '../report/html.js'
+import {renderJson} from '../report/json.js'
 import {renderMarkdown} from '../report/markdown.js'
 import {renderTerminal} from '../report/terminal.js'
 import {LvscopeError, UsageError} from '../util/errors.js'
@@ -107,7 +108,7 @@ export default class Analyze extends LvscopeCommand {
     const report = await addTimelineEvents(built)
     const format = flags.json ? 'json' : flags.format
     const text =
-      format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'md' ? renderMarkdown(report) : format === 'html' ? renderHtml(report) : `${renderTerminal(report)}\n`
+      format === 'json' ? renderJson(report) : format === 'md' ? renderMarkdown(report) : format === 'html' ? renderHtml(report) : `${renderTerminal(report)}\n`
     if (flags.out) writeFileAtomic(flags.out, text, {inputs: [...files, ...(flags.config ?? [])]})
     else process.stdout.write(text)
   }

@@ -6,7 +6,7 @@ import {INVISIBLE_CLASS, visibleChar} from '../../util/escape.js'
  * Markup characters are backslash-escaped; `<`, `>`, `&` become entities, so neither HTML nor an entity
  * (`&lt;b&gt;` stays literal) gets through; `://`, `www.` and `@` are broken with entities so no autolink forms.
  */
-const MARKDOWN = new RegExp(`[\\\\${INVISIBLE_CLASS}]|[\`*_[\\]|~#!()<>&]|:(?=//)|(?<=\\bwww)\\.|@`, 'gu')
+const MARKDOWN = new RegExp(`[\\\\${INVISIBLE_CLASS}]|[\`*_[\\]|~#<>&]|:(?=//)|(?<=\\bwww)\\.|@`, 'gu')
 
 const INVISIBLE = new RegExp(`^[\\\\${INVISIBLE_CLASS}]$`)
 
