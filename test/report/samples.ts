@@ -19,6 +19,11 @@ export function sampleReport(name: string): Report {
   return {...(JSON.parse(r.stdout) as Report), generatedBy: 'lvscope'}
 }
 
+/** A sample's pinned report (test/samples/golden), which goldens.test.ts holds equal to the CLI's. */
+export function goldenReport(name: string): Report {
+  return JSON.parse(readFileSync(join(REPO_ROOT, 'test/samples/golden', `${name}.json`), 'utf8')) as Report
+}
+
 const ENTITIES: Record<string, string> = {amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'"}
 
 /** The text a reader sees in an HTML page of ours: style dropped, one line per block, entities decoded. */
