@@ -20,11 +20,13 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: {
     }
   }
   if (target?.isDirectory()) throw new LvscopeError('io', `${shown}: cannot write: is a directory`)
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
+  // A device, FIFO or socket (/dev/stdout, /dev/null) is written in place: renaming over it would replace the node.
+  if (target && !target.isFile()) return writeInPlace(path, shown, bytes)
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now().toString(36)}.tmp`)
   let fd: number | null = null
   try {
     fd = openSync(tmp, 'wx', target ? target.mode & 0o777 : 0o644)
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off)
     fsyncSync(fd)
     closeSync(fd)
@@ -37,9 +39,26 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: {
     } catch {
       // never created, or already renamed
     }
-    const e = err as NodeJS.ErrnoException
-    throw new LvscopeError('io', `${shown}: cannot write: ${e.code ?? ''}${e.code ? ' ' : ''}${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}`)
+    throw writeError(shown, err)
   }
+}
+
+function writeInPlace(path: string, shown: string, bytes: Uint8Array): void {
+  let fd: number | null = null
+  try {
+    fd = openSync(path, 'w')
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off)
+  } catch (err) {
+    throw writeError(shown, err)
+  } finally {
+    if (fd !== null) closeSync(fd)
+  }
+}
+
+/** "PATH: cannot write: ENOSPC no space left on device" (Node's message without its own prefix and path). */
+function writeError(shown: string, err: unknown): LvscopeError {
+  const e = err as NodeJS.ErrnoException
+  return new LvscopeError('io', `${shown}: cannot write: ${e.code ?? ''}${e.code ? ' ' : ''}${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '')}`)
 }
 
 function statOrNull(p: string): Stats | null {
