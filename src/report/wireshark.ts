@@ -35,6 +35,6 @@ export function wiresharkFilters(f: {flow: Finding['flow']; evidence: EvidenceFr
   }
   return {
     flow: flowFilter(f.flow),
-    frames: [...byFile].map(([file, s]) => ({file, filter: `frame.number in {${[...s].sort((a, b) => a - b).join(' ')}}`})),
+    frames: [...byFile].map(([file, s]) => ({file, filter: `frame.number in {${[...s].sort((a, b) => a - b).join(', ')}}`})),
   }
 }
