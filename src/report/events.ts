@@ -36,7 +36,8 @@ export async function addTimelineEvents(r: Report): Promise<Report> {
 }
 
 const micro = (x: number): number => Math.round(x * 1e6) / 1e6
-const basename = (p: string): string => (p.split('/').pop() ?? p).replace(/(\.pcapng|\.pcap|\.cap)?(\.gz)?$/, '')
+/** A capture's host label: its file name without folder and capture extensions. */
+export const basename = (p: string): string => (p.split('/').pop() ?? p).replace(/(\.pcapng|\.pcap|\.cap)?(\.gz)?$/, '')
 
 /**
  * Directors' lane labels by MAC: the name of the director capture taken on it — the first of its captures with

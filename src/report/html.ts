@@ -127,7 +127,8 @@ function ladderSvg(r: Report, f: Finding, fi: number, l: Ladder): string {
         `<text x="${(x1 + x2) / 2}" y="${yy - 5}" text-anchor="middle">${h(label)}</text></g>`
       parts.push(row.evidence === null ? g : `<a href="#${evId(fi, row.evidence)}">${g}</a>`)
     } else if (e.kind === 'failover') {
-      parts.push(`<line class="failover" x1="${LEFT - 10}" y1="${yy}" x2="${width - 10}" y2="${yy}"/><text class="failtext" x="${LEFT}" y="${yy - 5}">${h(`failover${e.from ? `: VIP now at ${e.from}` : ''}`)}</text>`)
+      const g = `<g class="failover-mark" data-capture="${h(e.capture ?? '')}" data-frame="${e.frame ?? ''}"><title>${h(`failover seen in ${e.capture ?? ''} frame ${e.frame ?? ''}`)}</title><line class="failover" x1="${LEFT - 10}" y1="${yy}" x2="${width - 10}" y2="${yy}"/><text class="failtext" x="${LEFT}" y="${yy - 5}">${h(`failover${e.from ? `: VIP now at ${e.from}` : ''}`)}</text></g>`
+      parts.push(row.evidence === null ? g : `<a href="#${evId(fi, row.evidence)}">${g}</a>`)
     } else {
       const lane = Math.max(0, l.lanes.findIndex((a) => a.label === e.from))
       const what =
@@ -202,7 +203,7 @@ function findingSection(r: Report, f: Finding, i: number): string {
     out.push(`<dl class="facts"><dt>protocol</dt><dd>${h(app.protocol)}</dd>`)
     if (app.lastCommand) out.push(`<dt>last command</dt><dd class="mono app-command">${h(app.lastCommand)}</dd>`)
     if (app.serverError) out.push(`<dt>server error</dt><dd class="mono app-error">${h(app.serverError)}</dd>`)
-    if (app.symptom) out.push(`<dt>the user saw</dt><dd class="mono">${app.symptom.split('\n').map(h).join('<br>')}</dd>`)
+    if (app.symptom) out.push(`<dt>the user saw</dt><dd class="mono">${app.symptom.split('\n').map((l) => h(l.replace(/\t/g, '  '))).join('<br>')}</dd>`)
     out.push('</dl>')
   }
   out.push(`<h3>Evidence</h3><table class="evidence"><thead><tr><th>capture</th><th>frame</th><th>time (UTC)</th><th>what</th></tr></thead><tbody>`)

@@ -3,7 +3,7 @@
  * persistence template, failover lines, idle gaps. The HTML renderer only places it. Its single input is
  * `Finding.events`, through `ladderOf`, so the source of the events can change without touching the drawing.
  */
-import {directorLabels} from './events.js'
+import {basename, directorLabels} from './events.js'
 import type {Finding, Report, TimelineEvent} from './report.js'
 
 export type LaneRole = 'client' | 'director' | 'real-server'
@@ -51,7 +51,9 @@ const IDLE_LABEL_S = 1
 function laneRole(r: Report, label: string): LaneRole {
   if (r.topology.realServers.some((s) => s.ip === label || `real server ${s.mac}` === label)) return 'real-server'
   if ([...directorLabels(r).values()].includes(label)) return 'director'
-  return 'client'
+  // A lane named after its capture (a host the topology does not know by MAC) has that capture's role.
+  const cap = r.captures.find((c) => basename(c.file) === label)
+  return cap?.role === 'director' || cap?.role === 'real-server' ? cap.role : 'client'
 }
 
 export function ladderOf(r: Report, f: Finding): Ladder | null {
@@ -73,7 +75,7 @@ export function ladderOf(r: Report, f: Finding): Ladder | null {
   let prev: number | null = null
   for (const e of events) {
     const frame = FRAME_KINDS.has(e.kind)
-    const ev = frame ? f.evidence.findIndex((x) => x.file === e.capture && x.frame === e.frame) : -1
+    const ev = e.frame !== null ? f.evidence.findIndex((x) => x.file === e.capture && x.frame === e.frame) : -1
     let idle: LadderRow['idle'] = null
     if (frame && prev !== null && e.epoch - prev >= IDLE_LABEL_S) {
       // Measured against the entry's timer only at the director that holds the entry.
