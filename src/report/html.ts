@@ -71,6 +71,9 @@ const ROW_H = 34
 const TOP = 56
 const LEFT = 150
 const GAP_H = 26
+/** Overview rows drawn before the rest go into the density strip, and the strip's bins. */
+const MAX_ROWS = 40
+const BINS = 120
 
 function ladderSvg(r: Report, f: Finding, fi: number, l: Ladder): string {
   const width = LEFT + l.lanes.length * LANE_W + 40
@@ -157,8 +160,13 @@ function overviewSvg(r: Report): string {
   const W = 1000
   const L = 300
   const rowH = 24
-  const rows = [...new Set(withFlow.map(({f}) => `${f.flow?.client} → ${f.flow?.service}`))]
-  const H = 50 + rows.length * rowH + 30
+  const allRows = [...new Set(withFlow.map(({f}) => `${f.flow?.client} → ${f.flow?.service}`))]
+  // Thousands of flows with findings (health checks reset by the thousand) would be thousands of rows: the first
+  // MAX_ROWS are drawn, and every finding goes into a density strip underneath.
+  const rows = allRows.slice(0, MAX_ROWS)
+  const strip = allRows.length > rows.length
+  const STRIP_H = strip ? 40 : 0
+  const H = 50 + rows.length * rowH + STRIP_H + 30
   const x = (t: number): number => L + ((t - t0) / span) * (W - L - 20)
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="ov-t ov-d" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">`,
@@ -179,8 +187,23 @@ function overviewSvg(r: Report): string {
     parts.push(`<a href="#finding-${i + 1}"><line class="failover" x1="${x(f.epoch)}" y1="24" x2="${x(f.epoch)}" y2="${H - 24}"><title>${h(`#${i + 1} ${f.summary}`)}</title></line></a><text class="failtext" x="${x(f.epoch) + 4}" y="18">failover</text>`)
   }
   parts.push('</svg>')
-  const quiet = r.correlation.flows.length - rows.length
-  return `${parts.join('')}<p>${quiet > 0 ? `${quiet} other correlated flow(s) without a finding are not drawn.` : ''}</p>`
+  if (strip) {
+    const bins = new Array<number>(BINS).fill(0)
+    for (const f of r.findings) bins[Math.min(BINS - 1, Math.floor(((f.epoch - t0) / span) * BINS))]++
+    const top = Math.max(...bins)
+    const yy = 40 + rows.length * rowH
+    const bw = (W - L - 20) / BINS
+    parts.push(`<text x="4" y="${yy + 14}">${h(`all ${r.findings.length} findings (${allRows.length} flows)`)}</text>`)
+    bins.forEach((n, k) => {
+      if (n > 0) parts.push(`<rect class="mark" x="${L + k * bw}" y="${yy}" width="${Math.max(1, bw - 0.5)}" height="24" opacity="${(0.15 + (0.85 * n) / top).toFixed(2)}"><title>${n} finding(s)</title></rect>`)
+    })
+  }
+  const quiet = r.correlation.flows.length - allRows.length
+  const notes = [
+    strip ? `${allRows.length - rows.length} more flow(s) with findings are in the density strip only.` : '',
+    quiet > 0 ? `${quiet} other correlated flow(s) without a finding are not drawn.` : '',
+  ].filter(Boolean)
+  return `${parts.join('')}<p>${notes.join(' ')}</p>`
 }
 
 function offsetText(c: Report['captures'][number]): string {
