@@ -5,6 +5,9 @@ import {decimalFlag, keepalivedVersionFlag, kernelFlag, netmaskFlag, timeoutsFla
 import {placeInputs, placementFlags} from '../cli/placement-flags.js'
 import {readConfigFile} from '../ipvs/config/read.js'
 import {analyzeCaptures} from '../pipeline/analyze.js'
+import {writeFileAtomic} from '../cli/output.js'
+import {renderHtml} from '../report/html.js'
+import {renderJson} from '../report/json.js'
 import {renderMarkdown} from '../report/markdown.js'
 import {renderTerminal} from '../report/terminal.js'
 
@@ -21,7 +24,12 @@ export default class Analyze extends LvscopeCommand {
     captures: Args.string({description: 'capture files of the incident (director, real servers, client), or directories of them', required: true}),
   }
   static override flags = {
-    format: Flags.string({description: 'output format (md: Markdown for a ticket)', options: ['terminal', 'json', 'md'], default: 'terminal'}),
+    format: Flags.string({
+      description: 'output format (md: Markdown for a ticket; html: one self-contained page with ladder diagrams)',
+      options: ['terminal', 'json', 'md', 'html'],
+      default: 'terminal',
+    }),
+    out: Flags.string({char: 'o', description: 'write the report to FILE (atomically: a temporary file renamed on success)'}),
     json: Flags.boolean({description: 'same as --format json'}),
     timeouts: timeoutsFlag(),
     persistence: decimalFlag({description: 'persistence timeout of the service in seconds (ipvsadm -p)', min: 1, max: 2678400})(),
@@ -53,8 +61,10 @@ export default class Analyze extends LvscopeCommand {
       version: this.config.version,
       onWarning: (message) => this.warning(message),
     })
-    if (flags.json || flags.format === 'json') this.printJson(report)
-    else if (flags.format === 'md') process.stdout.write(renderMarkdown(report))
-    else this.log(renderTerminal(report))
+    const format = flags.json ? 'json' : flags.format
+    const text =
+      format === 'json' ? renderJson(report) : format === 'md' ? renderMarkdown(report) : format === 'html' ? renderHtml(report) : `${renderTerminal(report)}\n`
+    if (flags.out) writeFileAtomic(flags.out, text, {inputs: [...files, ...(flags.config ?? [])]})
+    else process.stdout.write(text)
   }
 }

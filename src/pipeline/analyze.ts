@@ -19,6 +19,7 @@ import {scanCaptures, type CaptureScan} from '../vantage/scan.js'
 import {buildTopology} from '../vantage/topology.js'
 import {replayIncident} from './replay.js'
 import {capWarnings, timeoutWarnings} from './warnings.js'
+import {addTimelineEvents} from '../report/events.js'
 
 export interface AnalyzeOptions {
   roles: Map<string, Role> // --director/--real-server/--client
@@ -116,5 +117,6 @@ export async function analyzeCaptures(files: string[], opts: AnalyzeOptions): Pr
     opts.version,
     warnings,
   )
-  return {report, scans}
+  // Findings the diagnosis gave no structured timeline get one from their evidence frames, read again by number.
+  return {report: await addTimelineEvents(report), scans}
 }

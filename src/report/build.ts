@@ -2,6 +2,7 @@ import type {Diagnosis, Incident} from '../diagnose/index.js'
 import type {EffectiveTimeouts} from '../ipvs/timeouts.js'
 import type {AnalysisWarning} from '../model/warning.js'
 import type {CorrelationFlow, Finding, Report, ReportCapture, ReportTimeouts, ReportWarning} from './report.js'
+import {wiresharkFilters} from './wireshark.js'
 
 export interface CapturePlacement {
   file: string
@@ -93,7 +94,7 @@ export function buildReport(
     timeouts: timeoutsSection(inc.timeouts),
     artifacts: {drCopies, spanDuplicates: span, genuineRetransmissions: retransmitted.size, wiresharkFlags: {total: shown, artifacts: shown - real}},
     correlation,
-    findings: diag.findings,
+    findings: diag.findings.map((f) => ({...f, wireshark: f.wireshark ?? wiresharkFilters(f)})),
     verdict: verdictOf(diag.findings, warnings.filter((w) => w.code === 'reschedule-undecided').length),
     warnings: warnings.map(reportWarning),
   }

@@ -1,21 +1,6 @@
-import {escapeTerminal} from '../util/escape.js'
+import {escapeMarkdown as md, escapeMarkdownOwn as ours} from './escape/markdown.js'
 import type {Report} from './report.js'
-
-/**
- * Text for a Markdown cell or line: control bytes as \xNN, and the characters that would break a table or
- * let packet bytes inject markup (| ` * _ < > [ ]) neutralised.
- */
-function md(s: string): string {
-  return escapeTerminal(s)
-    .replace(/[\\`*_[\]|]/g, (c) => `\\${c}`)
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-}
-
-/** lvscope's own wording (recommendations): keep its `code` spans, still no raw control bytes or markup. */
-function ours(s: string): string {
-  return escapeTerminal(s).replace(/</g, '&lt;').replace(/>/g, '&gt;')
-}
+import {wiresharkFilters} from './wireshark.js'
 
 function row(cells: (string | number)[]): string {
   return `| ${cells.map((c) => (typeof c === 'number' ? String(c) : c)).join(' | ')} |`
@@ -66,6 +51,11 @@ export function renderMarkdown(r: Report): string {
     if (app?.symptom) out.push(`- The user saw: ${app.symptom.split('\n').map((l) => md(l.replace(/\t/g, ' ').trim())).join(' / ')}`)
     out.push('', row(['file', 'frame', 'time (UTC)', 'what']), row(['---', '---:', '---', '---']))
     for (const ev of f.evidence) out.push(row([md(ev.file), ev.frame, ev.time, md(ev.what)]))
+    // Filters are built from numbers and parsed addresses only (no backtick), so a code span holds them as is.
+    const ws = f.wireshark ?? wiresharkFilters(f)
+    out.push('', 'Wireshark display filters:', '')
+    for (const x of ws.frames) out.push(`- ${md(x.file)}: \`${x.filter}\``)
+    if (ws.flow) out.push(`- the flow, in any capture: \`${ws.flow}\``)
     out.push('', `**Fix:** ${ours(f.recommendation)}`)
   })
   return `${out.join('\n')}\n`

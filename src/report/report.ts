@@ -85,6 +85,13 @@ export interface Finding {
   occurrences?: number
   /** Time of the last occurrence of a grouped finding. */
   lastEpoch?: number
+  /** Wireshark display filters that show this finding's frames (filled by the report builder). */
+  wireshark?: {
+    /** Both directions of the flow, in any capture; null for a finding of the whole service. */
+    flow: string | null
+    /** Per capture, `frame.number in {…}` over its evidence frames. */
+    frames: {file: string; filter: string}[]
+  }
 }
 
 export interface CorrelationFlow {

@@ -2,6 +2,7 @@ import Table from 'cli-table3'
 
 import {escapeTerminal} from '../util/escape.js'
 import type {Report} from './report.js'
+import {wiresharkFilters} from './wireshark.js'
 
 /** Paths have no spaces to wrap at: cut them every `n` characters instead. */
 export function breakEvery(s: string, n: number): string {
@@ -60,6 +61,10 @@ export function renderTerminal(r: Report): string {
     }
     out.push('   evidence:')
     for (const ev of f.evidence) out.push(`     ${e(ev.file)} #${ev.frame} ${ev.time}  ${e(ev.what)}`)
+    const ws = f.wireshark ?? wiresharkFilters(f)
+    out.push('   wireshark:')
+    for (const x of ws.frames) out.push(`     ${e(x.file)}: ${x.filter}`)
+    if (ws.flow) out.push(`     flow: ${ws.flow}`)
     out.push(`   fix: ${e(f.recommendation)}`)
   })
   return out.join('\n')

@@ -1,7 +1,7 @@
 /**
  * `lvscope analyze` on every lab sample reproduces the lab's ground truth (expected.json): roles, clock offsets,
  * DR copies, genuine retransmissions, and every reset/stall/re-schedule/failover with its sender and cause —
- * nothing missing, nothing extra. The whole report is also pinned as a golden file (UPDATE_GOLDEN=1 rewrites it).
+ * nothing missing, nothing extra. The whole report is also pinned as a golden file (`npm run goldens` rewrites it).
  */
 import {existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -79,12 +79,12 @@ describe('analyze reproduces every sample', () => {
       // Golden: the whole report, minus the version stamp.
       const pinned = {...report, generatedBy: 'lvscope'}
       const file = join(GOLDEN, `${name}.json`)
-      // A missing golden fails: goldens are written only on request (UPDATE_GOLDEN=1), and reviewed in the diff.
-      if (process.env.UPDATE_GOLDEN) {
+      // Goldens are written only on request (npm run goldens); a missing one fails.
+      if (process.env.LVSCOPE_UPDATE_GOLDENS || process.env.UPDATE_GOLDEN) {
         mkdirSync(GOLDEN, {recursive: true})
         writeFileSync(file, `${JSON.stringify(pinned, null, 2)}\n`)
       }
-      expect(existsSync(file), `${file} is missing: run UPDATE_GOLDEN=1 npx vitest run test/samples/analyze.test.ts and review it`).toBe(true)
+      if (!existsSync(file)) throw new Error(`${file} is missing: run npm run goldens and commit it`)
       expect(pinned).toEqual(JSON.parse(readFileSync(file, 'utf8')))
     })
   }

@@ -6,7 +6,6 @@
  * A standalone slot owns its bytes; a connection's slots are windows into its pool's records (records.ts),
  * onto whichever record the pool has in view.
  */
-import {escapeTerminal} from '../../util/escape.js'
 import {copyBytes} from './copy.js'
 import {AppRecords} from './records.js'
 
@@ -102,14 +101,14 @@ export class ByteSlot {
   }
 
   /**
-   * Terminal-safe text, shortened to `max` characters with "…" (also when the slot cut the
-   * source). `collapse` turns whitespace runs into one space, for query text spread over lines.
+   * The text as sent (not escaped: each renderer escapes for its own output), shortened to `max` characters
+   * with "…" (also when the slot cut the source). `collapse` turns whitespace runs into one space, for query text spread over lines.
    */
   text(max = 200, collapse = false): string {
     let raw = UTF8.decode(this.r.bytes.subarray(this.r.b + this.off, this.r.b + this.off + this.length)).replace(/\uFFFD/g, '?')
-    // Collapse before escaping, so a query's line breaks read as spaces rather than \x0a.
+    // A query's line breaks read as spaces rather than \x0a.
     if (collapse) raw = raw.replace(/[ \t\r\n]+/g, ' ').trim()
-    const s = escapeTerminal(raw)
+    const s = raw
     const cut = this.sourceLength > this.length
     if (s.length > max) return `${s.slice(0, max - 1)}…`
     return cut ? `${s}…` : s

@@ -10,7 +10,6 @@ import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {AppStream, Dir, MYSQL_PORTS, POSTGRES_PORTS} from '../../../src/decode/app/stream.js'
-import {escapeTerminal} from '../../../src/util/escape.js'
 
 import {CORPUS_FILES as CORPUS} from '../../helpers/shared.js'
 import {hasTshark} from '../../helpers/cli.js'
@@ -26,9 +25,9 @@ function tshark(file: string): Layers[] {
   return (JSON.parse(out.toString()) as {_source: {layers: Layers}}[]).map((p) => p._source.layers)
 }
 
-/** The form our snapshot gives a query: whitespace collapsed, escaped, ≤ 200 chars. */
+/** The form our snapshot gives a query: whitespace collapsed, ≤ 200 chars (escaping is the renderers' job). */
 function shown(q: string): string {
-  const s = escapeTerminal(q.replace(/[ \t\r\n]+/g, ' ').trim())
+  const s = q.replace(/[ \t\r\n]+/g, ' ').trim()
   return s.length > 200 ? `${s.slice(0, 199)}…` : s
 }
 

@@ -223,7 +223,7 @@ describe('MySQL framing built in the test', () => {
     expect(s.resyncs).toBeGreaterThanOrEqual(2)
   })
 
-  it('shortens long queries to 200 characters and escapes control bytes', () => {
+  it('shortens long queries to 200 characters and keeps control bytes as sent (each renderer escapes them once)', () => {
     const app = new AppStream(3306)
     const c = new Conn(app)
     login(c)
@@ -231,8 +231,8 @@ describe('MySQL framing built in the test', () => {
     const t = app.snapshot().lastCommand?.text ?? ''
     expect(t.length).toBe(200)
     expect(t.endsWith('…')).toBe(true)
-    expect(t).toContain('\\x1b[31mred')
-    expect(t).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
+    expect(t).toContain('\x1b[31mred')
+    expect(t).not.toContain('\\x1b')
   })
 
   it('does not take a result row for an error and follows multi-results', () => {
