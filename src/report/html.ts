@@ -149,13 +149,23 @@ function ladderSvg(r: Report, f: Finding, fi: number, l: Ladder): string {
   return parts.join('')
 }
 
+/** Smallest and largest value, by a loop: spreading a large array into Math.min overflows the call stack. */
+function extent(xs: number[]): [number, number] {
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of xs) {
+    if (v < lo) lo = v
+    if (v > hi) hi = v
+  }
+  return [lo, hi]
+}
+
 /** Findings placed on the incident's time axis, failovers as vertical lines; other flows as a count. */
 function overviewSvg(r: Report): string {
   const withFlow = r.findings.map((f, i) => ({f, i})).filter(({f}) => f.flow !== null)
   const times = r.findings.flatMap((f) => [f.epoch, ...f.evidence.map((e) => e.epoch), ...(f.events ?? []).map((e) => e.epoch)])
   if (times.length === 0) return ''
-  const t0 = Math.min(...times)
-  const t1 = Math.max(...times)
+  const [t0, t1] = extent(times)
   const span = Math.max(t1 - t0, 1e-3)
   const W = 1000
   const L = 300
@@ -177,7 +187,8 @@ function overviewSvg(r: Report): string {
     const yy = 40 + k * rowH
     const fs = withFlow.filter(({f}) => `${f.flow?.client} → ${f.flow?.service}` === label)
     const ts = fs.flatMap(({f}) => [...f.evidence.map((e) => e.epoch), ...(f.events ?? []).filter((e) => e.capture !== null).map((e) => e.epoch)])
-    parts.push(`<text x="4" y="${yy + 4}">${h(label)}</text><line class="lane" x1="${x(Math.min(...ts))}" y1="${yy}" x2="${x(Math.max(...ts))}" y2="${yy}"/>`)
+    const [a, b] = extent(ts)
+    parts.push(`<text x="4" y="${yy + 4}">${h(label)}</text><line class="lane" x1="${x(a)}" y1="${yy}" x2="${x(b)}" y2="${yy}"/>`)
     for (const {f, i} of fs) {
       parts.push(`<a href="#finding-${i + 1}"><circle class="mark ${f.kind}" cx="${x(f.epoch)}" cy="${yy}" r="6"><title>${h(`#${i + 1} ${f.kind}: ${f.summary}`)}</title></circle></a>`)
     }
@@ -190,7 +201,7 @@ function overviewSvg(r: Report): string {
   if (strip) {
     const bins = new Array<number>(BINS).fill(0)
     for (const f of r.findings) bins[Math.min(BINS - 1, Math.floor(((f.epoch - t0) / span) * BINS))]++
-    const top = Math.max(...bins)
+    const top = extent(bins)[1]
     const yy = 40 + rows.length * rowH
     const bw = (W - L - 20) / BINS
     parts.push(`<text x="4" y="${yy + 14}">${h(`all ${r.findings.length} findings (${allRows.length} flows)`)}</text>`)

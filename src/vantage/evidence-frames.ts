@@ -33,7 +33,9 @@ export async function readFramesByNumber(file: string, frames: Iterable<number>)
   const wanted = new Set(frames)
   const out = new Map<number, FrameFacts>()
   if (wanted.size === 0) return out
-  const last = Math.max(...wanted)
+  // A loop, not Math.max(...wanted): a report of many findings wants more frames than a call has arguments.
+  let last = 0
+  for (const n of wanted) if (n > last) last = n
   const pkt = new Packet()
   const stop = new AbortController()
   try {
