@@ -76,6 +76,11 @@ export async function probeCapture(file: WalkedCapture): Promise<Probe | FilePro
     if (!(e instanceof LvscopeError)) throw e
     return {file: path, code: e.code, message: e.message, offset: null}
   }
+  // A capture with a header and no readable record has nothing to group or analyse: it is a bad file.
+  if (summary.packets === 0) {
+    const w = summary.warnings[0]
+    return {file: path, code: w?.code ?? 'empty-capture', message: w?.message ?? `${path}: no packet records`, offset: w !== undefined && w.offset >= 0 ? w.offset : null}
+  }
   let role: Probe['role'] = 'unknown'
   let roleReason = ''
   try {

@@ -123,7 +123,7 @@ export function renderSummary(lines: readonly BatchLine[]): string {
   const incidents = sorted.filter(isIncident)
   const e = escapeTerminal
   const style = {head: [], border: []}
-  const t = new Table({head: ['incident', 'hosts / files', 'time span (UTC)', 'findings by cause', 'worst finding'], wordWrap: true, colWidths: [30, 9, 26, 28, 50], style})
+  const t = new Table({head: ['incident', 'hosts / files', 'time span (UTC)', 'findings by cause', 'worst finding'], wordWrap: true, wrapOnWordBoundary: false, colWidths: [30, 9, 26, 28, 50], style})
   for (const l of incidents) {
     const r = rowOf(l)
     t.push([
@@ -145,9 +145,12 @@ export function renderSummary(lines: readonly BatchLine[]): string {
     parts.push(`${others.length} file(s) are neither captures nor configuration, skipped: ${names.join(', ')}${others.length > names.length ? ', …' : ''}`)
   }
   if (bad.length > 0) {
-    const b = new Table({head: ['file', 'problem', 'byte offset', 'what'], wordWrap: true, colWidths: [40, 16, 12, 60], style})
-    for (const p of bad.sort((x, y) => x.file.localeCompare(y.file))) b.push([e(p.file), e(p.code), p.offset === null || p.offset < 0 ? '' : String(p.offset), e(p.message)])
-    parts.push(`${bad.length} file problem(s): unreadable files are skipped, damaged captures are used up to the damage`, b.toString())
+    // One line each, the whole path kept: these are what a user greps for and fixes.
+    parts.push(`${bad.length} file problem(s): unreadable files are skipped, damaged captures are used up to the damage`)
+    for (const p of bad.sort((x, y) => x.file.localeCompare(y.file))) {
+      const at = p.offset === null || p.offset < 0 ? '' : ` at byte ${p.offset}`
+      parts.push(`  ${e(p.code)}${at}: ${e(p.message)}`)
+    }
   }
   const found = incidents.filter((l) => l.foundConfigs.length > 0)
   for (const l of found) parts.push(e(`${l.incident}: used configuration found beside the captures: ${l.foundConfigs.join(', ')}`))
