@@ -70,8 +70,12 @@ export async function runIncident(task: IncidentTask): Promise<IncidentLine> {
   }
   const files = []
   for (const c of plan.chains) {
+    // Where each member's records sit in the chain's frame numbering (the report's evidence frames).
+    let frame = 0
     for (const m of c.members) {
-      files.push({path: m.path, sha256: await sha256File(m.path), size: m.size, host: c.host, role: c.role, warnings: m.warnings})
+      const frames = {capture: c.name, first: frame + 1, last: frame + m.packets}
+      frame += m.packets
+      files.push({path: m.path, sha256: await sha256File(m.path), size: m.size, host: c.host, role: c.role, frames, warnings: m.warnings})
     }
   }
   const firsts = plan.chains.map((c) => c.first).filter((x): x is number => x !== null)

@@ -94,6 +94,8 @@ export interface IncidentFile {
   size: number
   host: string
   role: Role
+  /** The member's frames in the numbering of the capture the report names (a chain numbers on across its files). */
+  frames: {capture: string; first: number; last: number}
   warnings: CaptureWarning[]
 }
 
