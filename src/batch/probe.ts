@@ -18,9 +18,9 @@ import type {FileProblem, Probe, WalkedCapture} from './types.js'
 /** Frames decoded from the start of each file, then one in SAMPLE_EVERY. */
 const SAMPLE_HEAD = 20_000
 const SAMPLE_EVERY = 256
-/** Bounds on what a probe keeps. */
-const MAX_FLOWS = 2048
-const MAX_ENDPOINTS = 4096
+/** Bounds on what a probe keeps: the main thread holds every file's probe until the incidents are planned. */
+const MAX_FLOWS = 512
+const MAX_SERVICES = 64
 /** Frames the role decision looks at (correlate uses 100,000 over all captures). */
 const ROLE_FRAMES = 20_000
 const MIB = 1024 * 1024
@@ -49,7 +49,6 @@ export async function probeCapture(file: WalkedCapture): Promise<Probe | FilePro
   const pkt = new Packet()
   const flows = new Set<string>()
   const services = new Set<string>()
-  const endpoints = new Set<string>()
   let min = Infinity
   let max = -Infinity
   let n = 0
@@ -69,8 +68,8 @@ export async function probeCapture(file: WalkedCapture): Promise<Probe | FilePro
       const a = endpointString(srcAddrString(pkt), pkt.sport)
       const b = endpointString(dstAddrString(pkt), pkt.dport)
       if (flows.size < MAX_FLOWS) flows.add(a < b ? `${a}|${b}` : `${b}|${a}`)
-      if (endpoints.size < MAX_ENDPOINTS) endpoints.add(a).add(b)
-      if ((pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN && services.size < MAX_ENDPOINTS) services.add(b)
+      // The service side: a SYN's destination; mid-connection, the lower port (a capture may start after the SYNs).
+      if (services.size < MAX_SERVICES) services.add((pkt.tcpFlags & (TCP_SYN | TCP_ACK)) === TCP_SYN || pkt.dport < pkt.sport ? b : a)
     })
   } catch (e) {
     if (!(e instanceof LvscopeError)) throw e
@@ -99,7 +98,6 @@ export async function probeCapture(file: WalkedCapture): Promise<Probe | FilePro
     warnings: summary.warnings,
     flows: [...flows].sort(),
     services: [...services].sort(),
-    endpoints: [...endpoints].sort(),
     role,
     roleReason,
   }

@@ -174,7 +174,7 @@ async function runWith(pool: TaskPool, opts: BatchOptions): Promise<BatchResult>
   if (opts.service !== undefined) {
     const svc = opts.service
     const before = plans.length
-    plans = plans.filter((p) => p.chains.some((c) => c.members.some((m) => m.endpoints.includes(svc))))
+    plans = plans.filter((p) => p.chains.some((c) => c.members.some((m) => m.services.includes(svc))))
     skippedByFilter += before - plans.length
   }
   // ---- this shard's share: incidents, and the problem files, by hash of their key

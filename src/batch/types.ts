@@ -43,10 +43,8 @@ export interface Probe extends WalkedCapture {
   warnings: CaptureWarning[]
   /** TCP connections seen in the sampled frames, as "a|b" with the endpoints sorted. */
   flows: string[]
-  /** TCP services (destination of a SYN) seen in the sampled frames, "ip:port". */
+  /** TCP services seen in the sampled frames, "ip:port" (what --service matches). */
   services: string[]
-  /** Endpoints of every sampled TCP frame (what --service matches). */
-  endpoints: string[]
   role: Role
   roleReason: string
 }

@@ -12,14 +12,14 @@ import {buildChains, connectChains, hostOf, shardOfKey} from '../../src/batch/gr
 import {readManifest} from '../../src/batch/manifest.js'
 import {runBatch, type BatchOptions} from '../../src/batch/run.js'
 import {exitCodeOf, renderCsv, renderSummary} from '../../src/batch/summary.js'
-import {parseInstant, parseService, parseShard} from '../../src/batch/time.js'
+import {parseInstant, parseService, parseShard} from '../../src/batch/flags.js'
 import type {IncidentLine, Probe} from '../../src/batch/types.js'
 import {REPO_ROOT} from '../helpers/cli.js'
 
 const S = join(REPO_ROOT, 'samples')
 
 function probe(path: string, first: number, last: number, role: Probe['role'], flows: string[]): Probe {
-  return {path, size: 1, mtimeMs: 0, quickHash: '', first, last, packets: 1, linktypes: [1], warnings: [], flows, services: [], endpoints: [], role, roleReason: ''}
+  return {path, size: 1, mtimeMs: 0, quickHash: '', first, last, packets: 1, linktypes: [1], warnings: [], flows, services: [], role, roleReason: ''}
 }
 
 const G = {chainGap: 3600, slack: 30, roles: new Map()}
