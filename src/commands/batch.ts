@@ -68,6 +68,7 @@ export default class Batch extends LvscopeCommand {
     if (inputs.includes('-')) throw new UsageError('batch reads files, not stdin')
     const {roles, offsets} = parsePlacement(flags)
     const shard = flags.shard !== undefined ? parseShard(flags.shard) : flags['shard-from-env'] !== undefined ? shardFromEnv(flags['shard-from-env']) : undefined
+    if (flags.ndjson === '-' && flags.csv === '-') throw new UsageError('--ndjson - and --csv - cannot both take stdout')
     const ndjson = new NdjsonSink(flags.ndjson)
     const quiet = flags.quiet
     const bar = !quiet && process.stderr.isTTY ? new ProgressView() : null

@@ -26,6 +26,7 @@ export default class BatchMerge extends LvscopeCommand {
     if (files.length === 0) throw new UsageError('batch merge wants the NDJSON files of the shards')
     const {lines, warnings} = mergeLines(files)
     for (const w of warnings) this.logToStderr(`lvscope: warning: ${w}`)
+    if (flags.ndjson === '-' && flags.csv === '-') throw new UsageError('--ndjson - and --csv - cannot both take stdout')
     const sink = new NdjsonSink(flags.ndjson)
     for (const l of sortLines(lines)) sink.write(l)
     await sink.close()
