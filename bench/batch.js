@@ -114,13 +114,13 @@ function du(dir) {
 
 function runBatch(dir, jobs) {
   const out = path.join(DATA_DIR, `batch-jobs${jobs}.ndjson`)
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, path.join(ROOT, 'bin/run.js'), 'batch', dir, '--jobs', String(jobs), '--quiet', '--fail-on', 'never', '--ndjson', out], {encoding: 'utf8'})
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', process.execPath, path.join(ROOT, 'bin/run.js'), 'batch', dir, '--jobs', String(jobs), '--quiet', '--fail-on', 'never', '--ndjson', out], {encoding: 'utf8'})
   if (r.status !== 0) throw new Error(`batch failed (${r.status}): ${r.stderr}`)
-  const [secs, kib] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
+  const [secs, kib, user, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number)
   const lines = fs.readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
   const incidents = lines.filter((l) => l.schema === 'lvscope/batch-incident@1')
   const frames = incidents.reduce((n, l) => n + (l.report?.captures ?? []).reduce((k, c) => k + c.packets, 0), 0)
-  return {secs, rssMiB: kib / 1024, incidents: incidents.length, frames}
+  return {secs, cpu: user + sys, rssMiB: kib / 1024, incidents: incidents.length, frames}
 }
 
 const o = args(process.argv.slice(2))
@@ -131,7 +131,7 @@ const best = {}
 for (let i = 0; i < o.repeat; i++) {
   for (const jobs of [1, 2]) {
     const r = runBatch(dir, jobs)
-    console.log(`run ${i + 1} --jobs ${jobs}: ${r.secs.toFixed(1)} s, ${r.incidents} incidents, ${(r.frames / r.secs / 1e6).toFixed(2)} M frames/s, ${(bytes / 1024 ** 2 / r.secs).toFixed(0)} MiB/s, peak RSS ${r.rssMiB.toFixed(0)} MiB`)
+    console.log(`run ${i + 1} --jobs ${jobs}: ${r.secs.toFixed(1)} s, ${r.incidents} incidents, ${(r.frames / r.secs / 1e6).toFixed(2)} M frames/s, ${(bytes / 1024 ** 2 / r.secs).toFixed(0)} MiB/s, CPU ${r.cpu.toFixed(1)} s (user+sys), peak RSS ${r.rssMiB.toFixed(0)} MiB; load average ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`)
     if (!best[jobs] || r.secs < best[jobs].secs) best[jobs] = r
   }
 }
@@ -142,8 +142,8 @@ console.log(
     bytes,
     incidents: b1.incidents,
     frames: b1.frames,
-    jobs1: {seconds: b1.secs, framesPerSec: Math.round(b1.frames / b1.secs), peakRssMiB: Math.round(b1.rssMiB)},
-    jobs2: {seconds: b2.secs, framesPerSec: Math.round(b2.frames / b2.secs), peakRssMiB: Math.round(b2.rssMiB), perWorkerMiB: Math.round(b2.rssMiB / 2)},
+    jobs1: {seconds: b1.secs, cpuSeconds: b1.cpu, framesPerSec: Math.round(b1.frames / b1.secs), peakRssMiB: Math.round(b1.rssMiB)},
+    jobs2: {seconds: b2.secs, cpuSeconds: b2.cpu, framesPerSec: Math.round(b2.frames / b2.secs), peakRssMiB: Math.round(b2.rssMiB), perWorkerMiB: Math.round(b2.rssMiB / 2)},
     ratio: Math.round((b1.secs / b2.secs) * 100) / 100,
   }),
 )
