@@ -52,6 +52,7 @@ function parseArgs(argv) {
       case '--repeat': o.repeat = Math.max(1, Number(v())); break
       // Peak RSS by number of short flows, instead of the throughput rows (short-flows-bench.js).
       case '--short-flows': o.shortFlows = (argv[i + 1] && !argv[i + 1].startsWith('--') ? v() : '200k,2M,4M').split(',').map(parseCount); break
+      case '--batch': o.batch = true; break
       case '-h':
       case '--help':
         process.stdout.write('usage: node bench/run.js [--quick] [--size 1G] [--pair] [--build] [--tshark-mb 64] [--no-tshark] [--flat-mb 256] [--only floor,info,read,decode,flows,artifacts,analyze,correlate,tshark] [--timeout-s 1200] [--repeat N] [--short-flows 200k,2M,4M]\n')
@@ -243,6 +244,11 @@ async function main() {
   const rows = []
   const notes = []
   const log = (s) => process.stderr.write(`${s}\n`)
+  // The batch bench builds its own multi-GB archive: opt-in, and it runs alone (bench/batch.js).
+  if (o.batch) {
+    const r = spawnSync(NODE, [path.join(HERE, 'batch.js'), ...(o.repeat > 1 ? ['--repeat', String(o.repeat)] : [])], {cwd: ROOT, stdio: 'inherit'})
+    process.exit(r.status ?? 1)
+  }
 
   if (o.build) {
     log('building: npx tsc -p tsconfig.build.json')

@@ -11,6 +11,7 @@ import {createGunzip} from 'node:zlib'
 import {LvscopeError} from '../util/errors.js'
 import type {CaptureWarning} from '../util/errors.js'
 import {hex32, u32} from './bytes.js'
+import {chainMembers, readChain} from './chain.js'
 import type {FormatReader} from './format.js'
 import {PcapReader, pcapMagic} from './pcap.js'
 import {MAX_BLOCK, PcapngReader, SHB} from './pcapng.js'
@@ -240,6 +241,8 @@ export interface ReadOptions {
  */
 export function readCapture(source: string, onRecord: RecordHandler, opts: ReadOptions = {}): Promise<CaptureSummary> {
   if (source === '-') return readCaptureStream(process.stdin, '<stdin>', onRecord, opts)
+  const members = chainMembers(source)
+  if (members !== null) return readChain(source, members, onRecord, (m, h) => readCapture(m, h, opts))
   return readChunks(fileChunks(source), source, onRecord, opts)
 }
 
@@ -249,6 +252,8 @@ export function readCapture(source: string, onRecord: RecordHandler, opts: ReadO
  */
 export async function cheapToReread(source: string): Promise<boolean> {
   if (source === '-') return false
+  const members = chainMembers(source)
+  if (members !== null) return (await Promise.all(members.map(cheapToReread))).every(Boolean)
   let fh
   try {
     fh = await open(source, 'r')

@@ -93,3 +93,19 @@ export function placeInputs(args: string[], flags: PlacementFlags, warn: (messag
   }
   return {files, roles, offsets}
 }
+
+/**
+ * The placement flags as given, unchecked: for `batch`, whose captures are found in an archive, so a role or an
+ * offset names a file that may or may not be among an incident's files (two roles for one file still conflict).
+ */
+export function placementOf(flags: PlacementFlags): Pick<Placement, 'roles' | 'offsets'> {
+  const roles = new Map<string, Role>()
+  for (const [role, list] of [['director', flags.director], ['real-server', flags['real-server']], ['client', flags.client]] as const) {
+    for (const f of list ?? []) {
+      const had = roles.get(f)
+      if (had !== undefined && had !== role) throw new UsageError(`${f}: given as both ${FLAG_OF[had]} and ${FLAG_OF[role]}; a capture has one role`)
+      roles.set(f, role)
+    }
+  }
+  return {roles, offsets: new Map((flags['clock-offset'] ?? []).map((o) => [o.file, o.seconds]))}
+}

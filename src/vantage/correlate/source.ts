@@ -6,13 +6,94 @@
  */
 import {closeSync, createReadStream, openSync, readSync} from 'node:fs'
 import {createGunzip} from 'node:zlib'
+import {ChainNumbering, chainMembers} from '../../capture/chain.js'
 import {CaptureParser} from '../../capture/reader.js'
 import type {CaptureSummary, RecordHandler} from '../../capture/reader.js'
 import {LvscopeError} from '../../util/errors.js'
 
 const CHUNK = 2 * 1024 * 1024
 
+/**
+ * A capture by name: a file, or a registered chain of rotated files (capture/chain.ts), whose members are read
+ * one after the other and numbered on as one capture.
+ */
 export class CaptureSource {
+  /** True once the input is exhausted (or the parser stopped at damage). */
+  ended = false
+  private cur: FileSource | null = null
+  private readonly chain: ChainNumbering | null = null
+  private readonly members: readonly string[] = []
+  private next = 0
+
+  constructor(
+    readonly file: string,
+    onRecord: RecordHandler,
+  ) {
+    const members = chainMembers(file)
+    if (members === null) {
+      this.cur = new FileSource(file, onRecord)
+      return
+    }
+    this.chain = new ChainNumbering(file, onRecord)
+    this.members = members
+    this.openNext()
+  }
+
+  /** Feed the next chunk. Returns false at the end (then call `finish`). */
+  pump(): boolean | Promise<boolean> {
+    if (this.ended || this.cur === null) return false
+    const r = this.cur.pump()
+    if (typeof r === 'boolean') return r || this.advance()
+    return r.then((more) => more || this.advance())
+  }
+
+  /** The summary (throws LvscopeError when nothing was readable). Closes the file. */
+  finish(): CaptureSummary {
+    if (this.chain === null) return (this.cur as FileSource).finish()
+    this.close()
+    return this.chain.summary()
+  }
+
+  close(): void {
+    this.ended = true
+    this.cur?.close()
+  }
+
+  /** The current file is exhausted: a plain capture ends, a chain goes on with its next member. */
+  private advance(): boolean {
+    const chain = this.chain
+    if (chain === null || this.cur === null) {
+      this.ended = true
+      return false
+    }
+    try {
+      chain.memberDone(this.cur.finish())
+    } catch (e) {
+      if (!(e instanceof LvscopeError)) throw e
+      chain.memberFailed(e)
+    }
+    this.cur = null
+    this.openNext()
+    if (this.cur === null) this.ended = true
+    return !this.ended
+  }
+
+  private openNext(): void {
+    const chain = this.chain as ChainNumbering
+    while (this.cur === null && this.next < this.members.length) {
+      try {
+        this.cur = new FileSource(this.members[this.next++], chain.handler)
+      } catch (e) {
+        if (!(e instanceof LvscopeError)) throw e
+        chain.memberFailed(e)
+      }
+    }
+    if (this.cur === null) this.ended = true
+  }
+}
+
+/** One file, pulled chunk by chunk. */
+class FileSource {
   readonly parser: CaptureParser
   /** True once the input is exhausted (or the parser stopped at damage). */
   ended = false
