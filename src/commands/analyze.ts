@@ -1,22 +1,12 @@
-import {readFileSync} from 'node:fs'
-
 import {Args, Flags} from '@oclif/core'
 
+import {analysisInputs} from '../cli/analysis-options.js'
 import {LvscopeCommand} from '../cli/base.js'
-import {expandInputs} from '../cli/inputs.js'
-import {parsePlacement, placementFlags} from '../cli/placement-flags.js'
-import {diagnoseIncident, type Incident} from '../diagnose/index.js'
-import {parseConfig} from '../ipvs/config/index.js'
-import {kernelTraits} from '../ipvs/kernel.js'
-import {resolveTimeouts} from '../ipvs/timeouts.js'
-import {buildReport} from '../report/build.js'
+import {placementFlags} from '../cli/placement-flags.js'
+import {analyzeCaptures} from '../pipeline/analyze.js'
 import {renderMarkdown} from '../report/markdown.js'
 import {renderTerminal} from '../report/terminal.js'
-import {LvscopeError, UsageError} from '../util/errors.js'
 import {escapeTerminal} from '../util/escape.js'
-import {correlate} from '../vantage/correlate/index.js'
-import {scanCaptures, type CaptureScan} from '../vantage/scan.js'
-import {buildTopology} from '../vantage/topology.js'
 
 export default class Analyze extends LvscopeCommand {
   static override description =
@@ -49,53 +39,8 @@ export default class Analyze extends LvscopeCommand {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Analyze)
-    const {roles, offsets} = parsePlacement(flags)
-    const files = expandInputs([...new Set([...(argv as string[]), ...roles.keys()])])
-    const configs = (flags.config ?? []).map((f) => {
-      let text: string
-      try {
-        text = readFileSync(f, 'utf8')
-      } catch (err) {
-        throw new LvscopeError('io', `${f}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`)
-      }
-      return parseConfig(text, f)
-    })
-
-    // The correlation reads every capture again after the scan.
-    if (files.includes('-')) throw new UsageError('analyze reads each capture twice (scan, then correlation): give files, not stdin')
-    const scans: CaptureScan[] = []
-    for (const r of await scanCaptures(files, flags.threads)) {
-      if (!(r instanceof LvscopeError)) scans.push(r)
-      else if (files.length === 1) throw r
-      else this.logToStderr(`lvscope: ${r.message} (skipped)`)
-    }
-    if (scans.length === 0) throw new LvscopeError('not-a-capture', 'no readable capture among the inputs')
-    for (const s of scans) for (const w of s.summary.warnings) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
-    // Roles and clocks come from matching the same packets across captures (flags override both).
-    const corr = await correlate(scans.map((sc) => ({file: sc.file, role: roles.get(sc.file), clockOffsetSeconds: offsets.get(sc.file)})))
-    for (const c of corr.captures) for (const w of c.warnings) if (w.code.startsWith('clock') || w.code.startsWith('no-')) this.logToStderr(`lvscope: warning: ${escapeTerminal(w.message)}`)
-    const placed = scans.map((sc) => corr.captures.find((c) => c.file === sc.file))
-    const captures = scans.map((scan, i) => ({scan, role: placed[i]?.role ?? 'unknown', offset: placed[i]?.clockOffsetSeconds ?? 0}))
-    const topology = buildTopology(captures)
-    const timeoutFlags = {timeouts: flags.timeouts, persistence: flags.persistence, persistenceMask: flags['persistence-mask']}
-    const timeouts = resolveTimeouts({flags: timeoutFlags, configs, keepalivedVersion: flags['keepalived-version']})
-    const inc: Incident = {captures, topology, timeouts, persistenceKnown: timeouts.persistence !== null, kernel: kernelTraits(flags.kernel)}
-    const diag = diagnoseIncident(inc, (observations) =>
-      resolveTimeouts({flags: timeoutFlags, configs, keepalivedVersion: flags['keepalived-version'], observations}),
-    )
-    const report = buildReport(
-      inc,
-      diag,
-      placed.map((p, i) => ({
-        file: scans[i].file,
-        roleReason: p?.roleReason ?? '',
-        clockOffsetUncertainty: p?.clockOffsetUncertainty ?? 0,
-        clockDriftPpm: p?.clockDriftPpm ?? null,
-        clockSource: p?.clockSource ?? 'none',
-      })),
-      {reference: corr.reference, flows: corr.flows},
-      this.config.version,
-    )
+    const {files, opts} = analysisInputs(argv as string[], flags, this.config.version, (m) => this.logToStderr(`lvscope: ${escapeTerminal(m)}`))
+    const {report} = await analyzeCaptures(files, opts)
     if (flags.json || flags.format === 'json') this.printJson(report)
     else if (flags.format === 'md') process.stdout.write(renderMarkdown(report))
     else this.log(renderTerminal(report))
