@@ -118,7 +118,7 @@ function noteText(note: number, a: number, b: number): string {
     case Note.Duplicate:
       return `${MIRROR_DUPLICATE} of #${a}`
     default:
-      return a > 0 ? `${GENUINE_RETRANSMISSION} of #${a}` : `${GENUINE_RETRANSMISSION} (first transmission not in the capture's recent segments)`
+      return a > 0 ? `${GENUINE_RETRANSMISSION} of #${a}` : `${GENUINE_RETRANSMISSION} (no earlier transmission among the flow's last 32 segments in this capture)`
   }
 }
 
