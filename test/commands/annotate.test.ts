@@ -1,5 +1,5 @@
 /** lvscope annotate's command line (no tshark; annotate.oracle.test.ts judges the output). */
-import {mkdtempSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -31,6 +31,7 @@ describe('lvscope annotate', () => {
     const r = runCli(['annotate', 'samples/README.md', '-o', out])
     expect(r.code).toBe(1)
     expect(r.stderr).toMatch(/^lvscope: samples\/README.md: not a pcap or pcapng capture/)
+    expect(existsSync(out)).toBe(false)
   })
 
   it('writes one pcapng per capture and the rules file, and says so', () => {
