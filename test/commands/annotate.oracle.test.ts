@@ -221,22 +221,29 @@ describe.skipIf(!hasTshark())('lvscope annotate: options and refusals', () => {
   const dir = 'samples/idle-expiry-mysql'
   const flags = sampleFlags(dir)
 
-  it('--copies drop leaves the copies out; the rest keeps its comments, bytes and times', async () => {
-    const out = join(tmp, 'drop')
-    const r = runCli(['annotate', dir, ...flags, '-o', out, '--copies', 'drop'])
-    expect(r.code, r.stderr).toBe(0)
-    const file = `${dir}/director.pcapng`
-    const c = (JSON.parse(runCli(['artifacts', '--json', file]).stdout) as {frames: number; drCopies: number}[])[0]
-    const {rows, stderr} = fields(join(out, 'director.pcapng'))
-    expect(complaints(stderr)).toBe('')
-    expect(rows.length).toBe(c.frames - c.drCopies)
-    expect(rows.some((x) => x['frame.comment'].includes('DR copy'))).toBe(false)
-    // The finding's frames keep their comments; the numbers they quote are the input's.
-    expect(rows.filter((x) => x['frame.comment'].includes('lvscope #1')).length).toBe(3)
-    const kept = new Set(rows.map((x) => x['frame.time_epoch']))
-    const before = fields(file).rows.filter((x) => kept.has(x['frame.time_epoch']))
-    expect(before.length).toBe(rows.length)
-  })
+  for (const sample of ['idle-expiry-mysql', 'failover-synced-mysql']) {
+    it(`--copies drop on ${sample}: the kept output less the copies that are not evidence, frame for frame`, () => {
+      const sdir = join('samples', sample)
+      const sflags = sampleFlags(sdir)
+      const keep = join(tmp, `keep-${sample}`)
+      const drop = join(tmp, `drop-${sample}`)
+      expect(runCli(['annotate', sdir, ...sflags, '-o', keep]).code).toBe(0)
+      const r = runCli(['annotate', sdir, ...sflags, '-o', drop, '--copies', 'drop'])
+      expect(r.code, r.stderr).toBe(0)
+      let dropped = 0
+      for (const name of readdirSync(keep).filter((f) => f.endsWith('.pcapng'))) {
+        const kept = fields(join(keep, name)).rows
+        const {rows, stderr} = fields(join(drop, name))
+        expect(complaints(stderr)).toBe('')
+        const copy = (x: Row): boolean => /lvscope: (DR copy|mirror duplicate)/.test(x['frame.comment']) && !x['frame.comment'].includes('lvscope #')
+        const expected = kept.filter((x) => !copy(x))
+        dropped += kept.length - expected.length
+        const key = (x: Row): string => `${x['frame.time_epoch']} ${x['frame.len']} ${x['ip.id']} ${x['frame.comment']}`
+        expect(rows.map(key)).toEqual(expected.map(key))
+      }
+      expect(dropped).toBeGreaterThan(0)
+    })
+  }
 
   it('a broken colouring rule is reported by tshark (so the clean runs above did read the file)', () => {
     const out = join(tmp, 'broken')
