@@ -163,7 +163,10 @@ async function decompressed(source: string): Promise<Readable> {
   return raw.pipe(z)
 }
 
-/** Copy the pcapng capture `source` (plain or gzip) to `write`, annotated; see the module comment. */
+/**
+ * Copy the pcapng capture `source` (plain or gzip) to `write`, annotated; see the module comment. `write` gets views
+ * of a reused buffer: it must consume (or copy) the bytes before it returns.
+ */
 export async function copyPcapngAnnotated(source: string, write: (b: Uint8Array) => void, ann: FrameAnnotations): Promise<CopyResult> {
   const out = new BlockSink(write)
   const shbComments = ann.section.map(optionBytes)

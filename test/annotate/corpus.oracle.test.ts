@@ -46,7 +46,7 @@ describe.skipIf(!hasTshark() || files.length === 0)('pcapng copier on the corpus
     it(f, async () => {
       const input = join(CORPUS, 'files', f)
       const chunks: Uint8Array[] = []
-      const res = await copyPcapngAnnotated(input, (b) => chunks.push(b.slice()), {section: ['lvscope: test'], frame: (n) => [`lvscope: test #${n}`], drop: () => false})
+      const res = await copyPcapngAnnotated(input, (b) => chunks.push(Buffer.from(b)), {section: ['lvscope: test'], frame: (n) => [`lvscope: test #${n}`], drop: () => false})
       expect(res.damage).toBe(null)
       const out = join(tmp, f.replace(/\//g, '_'))
       writeFileSync(out, Buffer.concat(chunks))

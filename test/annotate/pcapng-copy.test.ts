@@ -63,7 +63,7 @@ function annotations(notes: Record<number, string[]>, drop: number[] = []): Fram
 
 async function copy(input: string, ann: FrameAnnotations, name: string): Promise<{path: string; res: Awaited<ReturnType<typeof copyPcapngAnnotated>>; out: Uint8Array}> {
   const chunks: Uint8Array[] = []
-  const res = await copyPcapngAnnotated(input, (b) => chunks.push(b.slice()), ann)
+  const res = await copyPcapngAnnotated(input, (b) => chunks.push(Buffer.from(b)), ann)
   const out = Buffer.concat(chunks)
   const path = join(tmp, name)
   writeFileSync(path, out)
