@@ -1,12 +1,14 @@
 /**
  * Streaming capture writers for cleaned output (e.g. `dedupe`): classic pcap (µs or ns) and pcapng
- * (one section, one IDB per input interface, epb_flags / epb_packetid kept). Little-endian.
+ * (one section, one IDB per input interface, epb_flags / epb_packetid kept, optional shb_comment and per-packet
+ * opt_comment). Little-endian.
  * Records are copied into a 1 MiB staging buffer; nothing is allocated per record.
  */
 import {once} from 'node:events'
 import {writeSync} from 'node:fs'
 import type {CaptureRecord} from './record.js'
 import type {InterfaceInfo} from './state.js'
+import {optionBytes} from './pcapng-writer.js'
 import {toUnits, units} from './timestamp.js'
 
 const STAGE = 1024 * 1024
@@ -136,6 +138,8 @@ export interface PcapngWriterOptions {
   interfaces?: InterfaceInfo[]
   /** shb_userappl. */
   userAppl?: string
+  /** shb_comment options (e.g. annotate's role and clock offset). */
+  comments?: readonly string[]
 }
 
 const utf8 = new TextEncoder()
@@ -154,8 +158,9 @@ export class PcapngWriter {
     this.nano = opts.nano ?? true
     this.known = opts.interfaces ?? []
     const appl = utf8.encode(opts.userAppl ?? 'lvscope')
+    const notes = (opts.comments ?? []).map(optionBytes)
     const s = this.sink
-    const len = 24 + 4 + pad4(appl.length) + 4 + 4
+    const len = 24 + 4 + pad4(appl.length) + commentsSize(notes) + 4 + 4
     const p = s.reserve(len)
     s.u32(p, 0x0a0d0d0a)
     s.u32(p + 4, len)
@@ -168,7 +173,7 @@ export class PcapngWriter {
     s.u16(p + 26, appl.length)
     s.zero(p + 28, pad4(appl.length))
     s.bytes(p + 28, appl, 0, appl.length)
-    const q = p + 28 + pad4(appl.length)
+    const q = this.comments(p + 28 + pad4(appl.length), notes)
     s.u32(q, 0) // opt_endofopt
     s.u32(q + 4, len)
   }
@@ -177,13 +182,15 @@ export class PcapngWriter {
     return this.sink.bytesWritten
   }
 
-  write(rec: CaptureRecord): void {
+  /** Append one record; `comments` become its opt_comment options (an SPB, which has none, is then not used). */
+  write(rec: CaptureRecord, comments?: readonly string[]): void {
+    const notes = comments === undefined || comments.length === 0 ? null : comments.map(optionBytes)
     let id = this.ids.get(rec.interfaceId)
     if (id === undefined) id = this.interfaceBlock(rec)
     const s = this.sink
     const cap = rec.caplen
     const snap = this.snaplens[id]
-    if (!rec.hasTs && id === 0 && cap === (snap !== 0 && snap < rec.origlen ? snap : rec.origlen)) {
+    if (notes === null && !rec.hasTs && id === 0 && cap === (snap !== 0 && snap < rec.origlen ? snap : rec.origlen)) {
       // Simple Packet Block keeps "no timestamp", but it has no caplen: only valid on interface 0
       // when the data is the packet cut at that IDB's snaplen. Otherwise an EPB with time 0.
       const len = 16 + pad4(cap)
@@ -196,7 +203,7 @@ export class PcapngWriter {
       s.u32(p + len - 4, len)
       return
     }
-    const optLen = (rec.epbFlags !== 0 ? 8 : 0) + (rec.hasPacketId ? 12 : 0)
+    const optLen = (rec.epbFlags !== 0 ? 8 : 0) + (rec.hasPacketId ? 12 : 0) + (notes === null ? 0 : commentsSize(notes))
     const len = 32 + pad4(cap) + (optLen > 0 ? optLen + 4 : 0)
     const p = s.reserve(len)
     s.u32(p, 6)
@@ -224,11 +231,25 @@ export class PcapngWriter {
       s.u32(o + 8, rec.packetIdHi)
       o += 12
     }
+    if (notes !== null) o = this.comments(o, notes)
     if (optLen > 0) {
       s.u32(o, 0)
       o += 4
     }
     s.u32(o, len)
+  }
+
+  /** opt_comment options at p; returns the position after them. */
+  private comments(p: number, notes: readonly Uint8Array[]): number {
+    const s = this.sink
+    for (const c of notes) {
+      s.u16(p, 1)
+      s.u16(p + 2, c.length)
+      s.zero(p + 4, pad4(c.length))
+      s.bytes(p + 4, c, 0, c.length)
+      p += 4 + pad4(c.length)
+    }
+    return p
   }
 
   private interfaceBlock(rec: CaptureRecord): number {
@@ -277,6 +298,12 @@ export class PcapngWriter {
   end(): Promise<void> {
     return this.sink.end()
   }
+}
+
+function commentsSize(notes: readonly Uint8Array[]): number {
+  let n = 0
+  for (const c of notes) n += 4 + pad4(c.length)
+  return n
 }
 
 function pad4(n: number): number {

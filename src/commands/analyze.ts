@@ -1,9 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
+import {analysisInputs} from '../cli/analysis-options.js'
 import {LvscopeCommand} from '../cli/base.js'
 import {decimalFlag, keepalivedVersionFlag, kernelFlag, netmaskFlag, timeoutsFlag} from '../cli/flags.js'
-import {placeInputs, placementFlags} from '../cli/placement-flags.js'
-import {readConfigFile} from '../ipvs/config/read.js'
+import {placementFlags} from '../cli/placement-flags.js'
 import {analyzeCaptures} from '../pipeline/analyze.js'
 import {writeFileAtomic} from '../cli/output.js'
 import {renderHtml} from '../report/html.js'
@@ -47,20 +47,8 @@ export default class Analyze extends LvscopeCommand {
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Analyze)
-    const configs = (flags.config ?? []).map((f) => readConfigFile(f))
-    // Files, not stdin: the correlation reads every capture again after the scan.
-    const {files, roles, offsets} = placeInputs(argv as string[], flags, (m) => this.warning(m))
-    const {report} = await analyzeCaptures(files, {
-      roles,
-      offsets,
-      timeoutFlags: {timeouts: flags.timeouts, persistence: flags.persistence, persistenceMask: flags['persistence-mask']},
-      configs,
-      keepalivedVersion: flags['keepalived-version'],
-      kernel: flags.kernel,
-      threads: flags.threads,
-      version: this.config.version,
-      onWarning: (message) => this.warning(message),
-    })
+    const {files, opts} = analysisInputs(argv as string[], flags, this.config.version, (m) => this.warning(m))
+    const {report} = await analyzeCaptures(files, opts)
     const format = flags.json ? 'json' : flags.format
     const text =
       format === 'json' ? renderJson(report) : format === 'md' ? renderMarkdown(report) : format === 'html' ? renderHtml(report) : `${renderTerminal(report)}\n`
