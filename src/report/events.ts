@@ -1,8 +1,8 @@
 /**
- * Until the diagnosis fills `Finding.events` itself, the report derives them from what it already names: each
- * finding's evidence frames, read again by number (src/vantage/evidence-frames.ts), the director's copy right
- * after a client frame, and the report's timeouts for the entry's timer. Findings that already carry events
- * keep them.
+ * The events a ladder draws. Frames come from each finding's evidence, read again by number
+ * (src/vantage/evidence-frames.ts), with the director's copy right after a client frame, so every arrow has its
+ * lanes, flags and length. What no frame shows — the IPVS entry's state and timer, its expiry, the persistence
+ * template — is the IPVS model's, as the diagnosis gave it in `Finding.events`: the report never restates a timer.
  */
 import {flagText} from '../diagnose/incident.js'
 import {type FrameFacts, readFramesByNumber} from '../vantage/evidence-frames.js'
@@ -18,7 +18,6 @@ export type FramesByCapture = Map<string, Map<number, FrameFacts>>
 export function framesWanted(r: Report): Map<string, Set<number>> {
   const want = new Map<string, Set<number>>()
   for (const f of r.findings) {
-    if (f.events) continue
     for (const ev of f.evidence) {
       let s = want.get(ev.file)
       if (!s) want.set(ev.file, (s = new Set()))
@@ -28,12 +27,15 @@ export function framesWanted(r: Report): Map<string, Set<number>> {
   return want
 }
 
-/** Read the frames and add `events` to every finding that has none. */
+/** Read the frames and give every finding its drawable events: frames from the captures, the rest from the model. */
 export async function addTimelineEvents(r: Report): Promise<Report> {
   const frames: FramesByCapture = new Map()
   for (const [file, nums] of framesWanted(r)) frames.set(file, await readFramesByNumber(file, nums))
-  return {...r, findings: r.findings.map((f) => (f.events ? f : {...f, events: eventsOf(r, f, frames)}))}
+  return {...r, findings: r.findings.map((f) => ({...f, events: eventsOf(r, f, frames)}))}
 }
+
+/** The model's events: what the director's table held, which no frame shows. */
+const MODEL_KINDS = new Set<TimelineEvent['kind']>(['entry-created', 'entry-state', 'entry-expired', 'template-created', 'template-expired', 'real-server-removed', 'real-server-weight-0'])
 
 const micro = (x: number): number => Math.round(x * 1e6) / 1e6
 /** A capture's host label: its file name without folder and capture extensions. */
@@ -105,7 +107,7 @@ export function eventsOf(r: Report, f: Finding, frames: FramesByCapture): Timeli
     }
   }
   out.sort((a, b) => a.epoch - b.epoch || (a.frame ?? 0) - (b.frame ?? 0))
-  addEntryTimers(r, f, out)
+  addModelEvents(f, out)
   if (f.kind === 'failover' && !out.some((e) => e.kind === 'failover')) {
     out.push({kind: 'failover', epoch: micro(f.epoch), capture: f.evidence[0]?.file ?? null, frame: f.evidence[0]?.frame ?? null})
   }
@@ -122,27 +124,14 @@ function copyOf(x: FrameFacts, capture: Map<number, FrameFacts> | undefined, h: 
 }
 
 /**
- * The entry's timer as the report's timeouts give it: armed by the last forwarded client packet before the
- * finding, and, where the finding's cause is the entry's expiry, the computed expiry.
+ * The diagnosis's model events, on the lane of the director that held the entry or template: the director the
+ * last client frame before the event reached (else the first one the finding shows).
  */
-function addEntryTimers(r: Report, f: Finding, out: TimelineEvent[]): void {
-  if (f.kind === 'failover') return
-  const last = [...out].reverse().find((e) => e.kind === 'client-packet' && e.forwarded === true && e.epoch <= f.epoch)
-  // A SYN's entry is in SYN_RECV, whose timer the report does not hold: draw no bar rather than a wrong one.
-  if (last && !(last.flags ?? '').includes('S')) {
-    const fin = f.cause === 'ipvs-fin-timeout' || (last.flags ?? '').includes('F')
-    const timeout = fin ? r.timeouts.tcpfin : r.timeouts.tcp
-    out.push({kind: 'entry-state', epoch: last.epoch, capture: last.capture, frame: last.frame, from: last.to, state: fin ? 'FIN_WAIT' : 'ESTABLISHED', timeout})
-    if (f.cause === 'ipvs-idle-timeout' || f.cause === 'ipvs-fin-timeout') {
-      out.push({kind: 'entry-expired', epoch: micro(last.epoch + timeout), capture: null, frame: null, from: last.to, state: fin ? 'FIN_WAIT' : 'ESTABLISHED', timeout})
-    }
-  }
-  if (f.cause === 'persistence-expired') {
-    // The previous connection's SYN created (or re-armed) the template the new connection no longer found.
-    const syns = out.filter((e) => e.kind === 'forwarded-copy' && (e.flags ?? '').includes('S'))
-    const first = syns[0]
-    if (first && syns.length > 1) {
-      out.push({kind: 'template-created', epoch: first.epoch, capture: first.capture, frame: first.frame, from: first.from, ...(r.timeouts.persistence === null ? {} : {timeout: r.timeouts.persistence})})
-    }
+function addModelEvents(f: Finding, out: TimelineEvent[]): void {
+  const atDirector = out.filter((e) => e.kind === 'client-packet' && e.forwarded !== undefined)
+  for (const e of f.events ?? []) {
+    if (!MODEL_KINDS.has(e.kind)) continue
+    const before = [...atDirector].reverse().find((c) => c.epoch <= e.epoch) ?? atDirector[0]
+    out.push(before?.to === undefined ? {...e} : {...e, from: before.to})
   }
 }
