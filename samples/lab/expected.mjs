@@ -169,6 +169,34 @@ function garpEvent(d, cause) {
     frames: [frameRef(g[0])], note: `VIP ${vip} moved from director1 to ${d} (gratuitous ARP from ${MAC[d]})`}
 }
 
+/** A query stalled by a removed real server (expire_nodest_conn=0): dropped at the director until restored. */
+function removedStall(rs) {
+  const t0 = factNum('t_rs_removed')
+  const t1 = factNum('t_rs_restored')
+  const rsFlows = new Set(framesAt(rs).filter((f) => isClientToVip(f) && f.flags === F.SYN).map((f) => f.sport))
+  const dropped = inboundAt('director1').filter((f) => ref(f) >= t0 && ref(f) < t1 && f.len > 0 && rsFlows.has(f.sport))
+  if (dropped.length < 4) fail(`expected the query and >= 3 retransmissions, found ${dropped.length}`)
+  if (new Set(dropped.map((f) => `${f.sport}/${f.seq}`)).size !== 1) fail('dropped frames are not one segment')
+  for (const f of dropped) if (forwarded('director1', f)) fail(`frame ${f.n} was forwarded while ${rs} was removed`)
+  if (rstsFrom('director1', MAC.director1).length) fail('unexpected director RST')
+  const done = inboundAt('director1').find((f) => ref(f) >= t1 && f.seq === dropped[0].seq && f.sport === dropped[0].sport &&
+    f.len > 0 && forwarded('director1', f))
+  if (!done) fail('no retransmission forwarded after the restore')
+  return {kind: 'stall', epoch: epochOf(dropped[0]), flow: flowOf(dropped[0].sport), sender: 'client',
+    cause: 'real-server-removed', frames: dropped.map(frameRef),
+    note: `query and ${dropped.length - 1} retransmissions dropped silently by the director while ${rs} was ` +
+      `removed (expire_nodest_conn=0); after the restore the retransmission at frame ${done.n} was forwarded ` +
+      `${(ref(done) - ref(dropped[0])).toFixed(1)} s after the first attempt and the query completed`}
+}
+/** mariadbd killed with a query unread: RST+ACK from the real server's socket (non-zero IP ID). */
+function abortReset(rs, t0, t1) {
+  const abort = exactlyOne(rstsFrom(rs, MAC[rs], t0).filter((f) => ref(f) < t1), `RST from ${rs} at the kill`)
+  if (abort.flags !== (F.RST | F.ACK) || abort.ipId === 0) fail(`abort RST ${abort.n} is not RST+ACK with a socket IP ID`)
+  return {kind: 'reset', epoch: epochOf(abort), flow: flowOf(abort.dport), sender: 'real-server',
+    cause: 'real-server-abort', frames: [frameRef(abort)],
+    note: `mariadbd killed (SIGKILL) with the query unread in the socket: RST+ACK from the socket, IP ID ${abort.ipId}`}
+}
+
 // ---- per-sample events ----
 const name = fact('name')
 const tcp = factNum('tcp')
@@ -176,8 +204,16 @@ const events = []
 switch (name) {
   case 'idle-expiry-mysql':
   case 'idle-expiry-pg':
+  case 'idle-expiry-pg-any':
     events.push(directorReset('director1', factNum('t_idle'), 'ipvs-idle-timeout',
       (trig) => `client idled ${idleBefore('director1', trig).toFixed(1)} s > tcp timeout ${tcp} s`))
+    break
+  case 'failover-synced-idle-mysql':
+    events.push(garpEvent('director2', 'vip-moved'))
+    events.push(directorReset('director2', factNum('t_failover'), 'failover-unsynced',
+      (trig) => `the session idled ${idleBefore('director2', trig).toFixed(1)} s: the backup's synced entry, not refreshed ` +
+        `without sync messages, expired after the ${tcp} s tcp timeout; director2 has no entry for the flow`))
+    if (rstsFrom('director1', MAC.director1).length) fail('unexpected RST from director1')
     break
   case 'failover-unsynced-mysql':
     events.push(garpEvent('director2', 'vip-moved'))
@@ -195,13 +231,15 @@ switch (name) {
     events.push(ev)
     break
   }
-  case 'persistence-expiry-mysql': {
+  case 'persistence-expiry-mysql':
+  case 'persistence-expiry-any-mysql': {
     noResets()
     const syns = outboundAt('director1').filter((f) => f.flags === F.SYN)
     const conns = []
     for (const s of syns) if (!conns.some((c) => c.sport === s.sport)) conns.push(s)
     if (conns.length !== 3) fail(`expected 3 connections, found ${conns.length}`)
-    const rsOf = (f) => realServers.find((r) => MAC[r] === f.dstMac)
+    // Which real server got the SYN: its capture has it (a cooked director capture has no destination MAC).
+    const rsOf = (f) => realServers.find((r) => framesAt(r).some((x) => x.tcp && x.flags === F.SYN && x.sport === f.sport))
     if (rsOf(conns[0]) !== 'rs1' || rsOf(conns[1]) !== 'rs1' || rsOf(conns[2]) !== 'rs2') {
       fail(`unexpected schedule: ${conns.map(rsOf).join(',')}`)
     }
@@ -215,24 +253,20 @@ switch (name) {
         `${(ref(conns[2]) - rearmed - pers).toFixed(1)} s before this SYN, which went to rs2 instead of rs1`})
     break
   }
-  case 'rs-removed-nodest0-mysql': {
-    const t0 = factNum('t_rs_removed')
-    const t1 = factNum('t_rs_restored')
-    const dropped = inboundAt('director1').filter((f) => ref(f) >= t0 && ref(f) < t1 && f.len > 0)
-    if (dropped.length < 4) fail(`expected the query and >= 3 retransmissions, found ${dropped.length}`)
-    if (new Set(dropped.map((f) => `${f.sport}/${f.seq}`)).size !== 1) fail('dropped frames are not one segment')
-    for (const f of dropped) if (forwarded('director1', f)) fail(`frame ${f.n} was forwarded while rs1 was removed`)
-    if (rstsFrom('director1', MAC.director1).length) fail('unexpected director RST')
-    const done = inboundAt('director1').find((f) => ref(f) >= t1 && f.seq === dropped[0].seq && f.len > 0 &&
-      forwarded('director1', f))
-    if (!done) fail('no retransmission forwarded after the restore')
-    events.push({kind: 'stall', epoch: epochOf(dropped[0]), flow: flowOf(dropped[0].sport), sender: 'client',
-      cause: 'real-server-removed', frames: dropped.map(frameRef),
-      note: `query and ${dropped.length - 1} retransmissions dropped silently by the director while rs1 was ` +
-        `removed (expire_nodest_conn=0); after the restore the retransmission at frame ${done.n} was forwarded ` +
-        `${(ref(done) - ref(dropped[0])).toFixed(1)} s after the first attempt and the query completed`})
+  case 'weight0-vs-removed-mysql': {
+    noResets()
+    // Weight 0 is no incident: the connection opened after it went to rs2, c1's session stayed on rs1.
+    const tw = factNum('t_rs_weight_0')
+    const newSyn = outboundAt('director1').filter((f) => f.flags === F.SYN && ref(f) > tw && ref(f) < factNum('t_rs_removed'))
+    if (newSyn.length !== 1 || !framesAt('rs2').some((x) => x.flags === F.SYN && x.sport === newSyn[0].sport)) {
+      fail('the connection opened after weight 0 did not go to rs2')
+    }
+    events.push(removedStall('rs2'))
     break
   }
+  case 'rs-removed-nodest0-mysql':
+    events.push(removedStall('rs1'))
+    break
   case 'rs-removed-nodest1-mysql':
     events.push(directorReset('director1', factNum('t_rs_removed'), 'real-server-removed',
       () => 'rs1 was removed with expire_nodest_conn=1: the entry was expired and the next packet met the director\'s stack'))
@@ -241,11 +275,7 @@ switch (name) {
     const tk = factNum('t_rs_killed')
     const tr = factNum('t_rs_restarted')
     const rsts = rstsFrom('rs1', MAC.rs1, tk)
-    const abort = exactlyOne(rsts.filter((f) => ref(f) < tr), 'RST from rs1 at the kill')
-    if (abort.flags !== (F.RST | F.ACK) || abort.ipId === 0) fail(`abort RST ${abort.n} is not RST+ACK with a socket IP ID`)
-    events.push({kind: 'reset', epoch: epochOf(abort), flow: flowOf(abort.dport), sender: 'real-server',
-      cause: 'real-server-abort', frames: [frameRef(abort)],
-      note: `mariadbd killed (SIGKILL) with the query unread in the socket: RST+ACK from the socket, IP ID ${abort.ipId}`})
+    events.push(abortReset('rs1', tk, tr))
     const nosock = exactlyOne(rsts.filter((f) => ref(f) >= tr), 'RST from rs1 after the restart')
     if (nosock.flags !== F.RST || nosock.ipId !== 0) fail(`no-socket RST ${nosock.n} is not a bare RST with IP ID 0`)
     const trigRs = framesAt('rs1').filter((f) => isClientToVip(f) && f.sport === nosock.dport && f.ack === nosock.seq &&
@@ -260,8 +290,56 @@ switch (name) {
     break
   }
   case 'loss-mysql':
+  case 'loss-rr-many-mysql':
     noResets()
     break
+  case 'halfclose-fin-wait-tcp': {
+    const ev = directorReset('director1', factNum('t_request'), 'ipvs-fin-timeout', (trig) => {
+      const fin = inboundAt('director1').find((f) => f.sport === trig.sport && (f.flags & F.FIN))
+      if (!fin || !forwarded('director1', fin)) fail('the client\'s FIN was not forwarded')
+      const gap = ref(trig) - ref(fin)
+      if (gap <= factNum('tcpfin')) fail(`trigger only ${gap.toFixed(1)} s after the FIN`)
+      return `the client half-closed (FIN, frame ${fin.n}); its next packet came ${gap.toFixed(1)} s later, after the ` +
+        `FIN_WAIT entry's tcpfin timeout of ${factNum('tcpfin')} s`
+    })
+    events.push(ev)
+    break
+  }
+  case 'rs-refused-and-killed-mysql': {
+    const refused = exactlyOne(rstsFrom('rs2', MAC.rs2), 'RST from rs2')
+    if (refused.flags !== (F.RST | F.ACK) || refused.ipId !== 0) fail(`refusal ${refused.n} is not RST+ACK with IP ID 0`)
+    const syn = framesAt('rs2').find((f) => isClientToVip(f) && f.flags === F.SYN && f.sport === refused.dport &&
+      refused.ack === (f.seq + 1) % 2 ** 32)
+    if (!syn) fail('no SYN at rs2 for the refusal')
+    const synDir = outboundAt('director1').find((f) => sameSegment(f, syn))
+    if (!synDir) fail('the refused SYN was not forwarded by the director')
+    events.push({kind: 'reset', epoch: epochOf(refused), flow: flowOf(refused.dport), sender: 'real-server',
+      cause: 'real-server-no-socket', frames: [frameRef(refused), frameRef(syn), frameRef(synDir)],
+      note: 'nothing listens on rs2:3306 (mariadbd stopped): its kernel refuses the forwarded SYN with RST+ACK, IP ID 0'})
+    events.push(abortReset('rs1', factNum('t_rs_killed'), Infinity))
+    if (rstsFrom('director1', MAC.director1).length) fail('unexpected director RST')
+    break
+  }
+  case 'failover-stale-arp-mysql': {
+    const tf = factNum('t_failover')
+    const g = garpEvent('director2', 'vip-moved')
+    if (framesAt('rs1').some((f) => f.arp && f.srcMac === MAC.director2 && f.arpSrc === vip && f.arpDst === vip && ref(f) >= tf)) {
+      fail('the gratuitous ARP was not dropped on the bridge')
+    }
+    g.note += '; the gratuitous ARP was dropped on the way (the client never got it)'
+    events.push(g)
+    const lost = inboundAt('director1').filter((f) => ref(f) > tf && f.len > 0)
+    if (lost.length < 3) fail(`expected >= 3 retransmissions to director1's MAC after the failover, found ${lost.length}`)
+    if (new Set(lost.map((f) => `${f.sport}/${f.seq}`)).size !== 1) fail('frames to director1 after the failover are not one segment')
+    for (const f of lost) if (forwarded('director1', f)) fail(`frame ${f.n} was forwarded by director1 after the failover`)
+    events.push({kind: 'stall', epoch: epochOf(lost[0]), flow: flowOf(lost[0].sport), sender: 'client', cause: 'stale-arp',
+      frames: lost.map(frameRef),
+      note: `the client's neighbour entry for the VIP still held director1's MAC: ${lost.length} sends of the query reached ` +
+        'director1, which no longer holds the VIP, and were dropped'})
+    events.push(directorReset('director2', tf, 'failover-unsynced',
+      () => 'once the client re-resolved the VIP, director2 got the query with no entry for the flow (no sync): RST'))
+    break
+  }
   default:
     fail(`no event rules for sample ${name}`)
 }

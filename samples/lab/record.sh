@@ -8,7 +8,7 @@ set -Eeuo pipefail
 if [ -n "${LAB_TRACE:-}" ]; then PS4='+ ${EPOCHREALTIME} '; set -x; fi
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SAMPLES_DIR=$(cd "$LAB_DIR/.." && pwd)
+SAMPLES_DIR=${LAB_SAMPLES_DIR:-$(cd "$LAB_DIR/.." && pwd)}
 LAB_BACKEND=${LAB_BACKEND:-ipvs}
 case "$LAB_BACKEND" in ipvs|nftables) ;; *) echo "LAB_BACKEND must be ipvs or nftables" >&2; exit 2 ;; esac
 # shellcheck source=lib/topo.sh
@@ -259,13 +259,13 @@ s_idle_expiry_pg() {
     "The director capture is nanosecond pcap; rs1 keeps the old backend's socket ESTABLISHED (rs1-sockets.txt)."
 }
 
-failover_sample() { # <name> <sync 0|1>
-  local name=$1 sync=$2
+failover_sample() { # <name> <sync 0|1> [tcp timeout] [idle before the failover]
+  local name=$1 sync=$2 tcp=${3:-$TCP} idle=${4:-1.5}
   sample_begin "$name"
   reset_lab
-  director_up director1 $TCP $FIN $CLOSE 0 3306 rs1
-  director_up director2 $TCP $FIN $CLOSE 0 3306 rs1
-  common_facts $TCP $FIN 0 0 "$sync" 3306 rs1; fact directors "director1 director2"
+  director_up director1 $tcp $FIN $CLOSE 0 3306 rs1
+  director_up director2 $tcp $FIN $CLOSE 0 3306 rs1
+  common_facts $tcp $FIN 0 0 "$sync" 3306 rs1; fact directors "director1 director2"
   if [ "$LAB_BACKEND" = ipvs ]; then
     # keepalived owns the VIP: director1 MASTER, director2 BACKUP; both have the service loaded.
     vip_del director1
@@ -289,7 +289,7 @@ failover_sample() { # <name> <sync 0|1>
   say c1 "select @@server_id as server, 'first query' as q;"
   sleep 1
   say c1 "select 2;"
-  sleep 1.5
+  sleep "$idle"
   if [ "$sync" = 1 ] && [ "$LAB_BACKEND" = nftables ]; then
     mark sync "lvs_sync_daemon: director1's connection entries copied to director2"
     sync_copy director1 director2
@@ -321,13 +321,25 @@ s_failover_unsynced_mysql() {
 }
 
 s_failover_synced_mysql() {
-  failover_sample failover-synced-mysql 1
+  # On the real director a synced entry's timer on the backup runs from the last sync message (an idle
+  # session sends none): the scaled tcp timeout must outlast the time to the failover.
+  if [ "$LAB_BACKEND" = ipvs ]; then failover_sample failover-synced-mysql 1 30; else failover_sample failover-synced-mysql 1; fi
   publish director1 director1.pcap.gz 0
   publish director2 director2-any.pcap 0
   publish rs1 rs1.pcap 0
   sample_end "Control case: the same failover as failover-unsynced-mysql, but director1's entries were synced to director2 before it." \
     "director2 finds the session's entry and forwards the next query to rs1 (new source MAC on the forwarded copies): no reset, no reconnect." \
     "director2 was captured with -i any (LINUX_SLL2: no destination MACs); director1's capture is gzip."
+}
+
+s_failover_synced_idle_mysql() {
+  failover_sample failover-synced-idle-mysql 1 $TCP 8
+  publish director1 director1.pcapng 0
+  publish director2 director2.pcap 0
+  publish rs1 rs1.pcap -0.9
+  sample_end "keepalived moves the VIP from director1 to director2 with the IPVS sync daemon running (master on director1, backup on director2), but the session idled 8 s first." \
+    "The backup's synced entry was never refreshed (an idle connection sends no sync message) and expired after the scaled 6 s tcp timeout: director2 has no entry and its stack answers RST, ERROR 2013, reconnect." \
+    "director2-ipvsadm.txt shows the synced entry counting down before the failover; rs1.pcap's clock runs 0.9 s behind."
 }
 
 s_persistence_expiry_mysql() {
@@ -518,11 +530,15 @@ run_sample() {
     rs-removed-nodest0-mysql) s_nodest_drop_mysql ;;
     rs-removed-nodest1-mysql) s_nodest_expire_mysql ;;
     rs-killed-mysql) s_rs_killed_mysql ;;
+    failover-synced-idle-mysql) s_failover_synced_idle_mysql ;;
     loss-mysql) s_loss_mysql ;;
-    *) echo "unknown sample: $1 (known: ${ALL[*]})" >&2; return 1 ;;
+    *) matrix_sample "$1" || { echo "unknown sample: $1 (known: ${ALL[*]})" >&2; return 1; } ;;
   esac
 }
 
+# shellcheck source=lib/matrix.sh
+source "$LAB_DIR/lib/matrix.sh"
+[ "$LAB_BACKEND" = ipvs ] && ALL+=("${MATRIX[@]}") # keepalived, ipvsadm -e/-p/-M: the real director's
 todo=("$@")
 [ ${#todo[@]} -gt 0 ] || todo=("${ALL[@]}")
 for s in "${todo[@]}"; do case " ${ALL[*]} " in *" $s "*) ;; *) echo "unknown sample: $s (known: ${ALL[*]})" >&2; exit 2 ;; esac; done
@@ -535,7 +551,11 @@ if [ "$LAB_BACKEND" = ipvs ] && [ -z "${LAB_IN_VM:-}" ]; then
   t0=$(date +%s)
   vm_run "$WORK" "$SAMPLES_DIR" "${todo[@]}"
   echo "the VM recorded ${#todo[@]} sample(s) in $(( $(date +%s) - t0 )) s" >&2
-  while read -r sd facts; do node "$LAB_DIR/expected.mjs" "$sd" "$facts"; done <"$WORK/vm/done.list"
+  bad=()
+  [ ! -e "$WORK/vm/failed.list" ] || mapfile -t bad <"$WORK/vm/failed.list"
+  [ -e "$WORK/vm/done.list" ] || : >"$WORK/vm/done.list"
+  while read -r sd facts; do node "$LAB_DIR/expected.mjs" "$sd" "$facts" || bad+=("$(basename "$sd")"); done <"$WORK/vm/done.list"
+  [ ${#bad[@]} -eq 0 ] || { echo "failed (see $WORK/guest.log): ${bad[*]}" >&2; exit 1; }
   echo "done: ${todo[*]}" >&2
   exit 0
 fi
@@ -544,5 +564,21 @@ fi
 topo_up
 if [ -n "${LAB_IN_VM:-}" ]; then servers_adopt "$LAB_WORK/../srv"; else servers_init "$SRV_WORK"; fi
 mysql_start rs1; mysql_start rs2; pg_start rs1
-for s in "${todo[@]}"; do run_sample "$s"; done
+if [ -z "${LAB_IN_VM:-}" ]; then
+  for s in "${todo[@]}"; do run_sample "$s"; done
+else
+  # One failed sample must not cost the others a VM boot: each runs in a subshell (set -e active there),
+  # its captures and sessions stopped if it fails; the host reports the failures.
+  for s in "${todo[@]}"; do
+    set +e
+    (
+      trap 'for n in "${!SESSION_PID[@]}"; do kill "${SESSION_PID[$n]}"; done; for n in "${!CAP_PID[@]}"; do kill "${CAP_PID[$n]}"; done' EXIT
+      set -e
+      run_sample "$s"
+    )
+    rc=$?
+    set -e
+    [ "$rc" = 0 ] || { echo "$s" >>"$WORK/failed.list"; echo "sample $s failed (exit $rc)" >&2; }
+  done
+fi
 echo "done: ${todo[*]}" >&2

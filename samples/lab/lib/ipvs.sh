@@ -102,15 +102,20 @@ KA
   ip netns exec "$(ns "$d")" keepalived -P -n -l -D -G -f "$conf" -p "$SW/ka-$d.pid" -r "$SW/ka-$d-vrrp.pid" \
     >"$SW/keepalived-$d.log" 2>&1 &
   KA_PID[$d]=$!
+  # Samples run in subshells inside the VM: the file remembers which keepalived we started, for the next one.
+  echo "$d ${KA_PID[$d]}" >>"$SRV_WORK/keepalived.pids"
 }
 ka_stop() {
-  local d=$1
-  [ -n "${KA_PID[$d]:-}" ] || return 0
-  kill -TERM "${KA_PID[$d]}" 2>/dev/null || true
-  wait "${KA_PID[$d]}" 2>/dev/null || true
+  local d=$1 p
+  p=${KA_PID[$d]:-$(awk -v d="$d" '$1 == d {p = $2} END {print p}' "$SRV_WORK/keepalived.pids" 2>/dev/null)}
+  [ -n "$p" ] || return 0
+  kill -TERM "$p" 2>/dev/null || true
+  wait "$p" 2>/dev/null || while kill -0 "$p" 2>/dev/null; do sleep 0.1; done
   unset "KA_PID[$d]"
+  [ -e "$SRV_WORK/keepalived.pids" ] && sed -i "/^$d /d" "$SRV_WORK/keepalived.pids"
+  return 0
 }
-ka_stop_all() { local d; for d in "${!KA_PID[@]}"; do ka_stop "$d"; done; }
+ka_stop_all() { local d; for d in director1 director2; do ka_stop "$d"; done; }
 # ka_wait_vip <director> [seconds]: until keepalived has put the VIP on the director's eth0.
 ka_wait_vip() {
   local i

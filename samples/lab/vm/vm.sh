@@ -44,8 +44,12 @@ vm_kernel() {
 # facts land in <work dir>/<sample>, their client.txt/README.md in <samples dir>/<sample>.
 vm_run() {
   local work=$1 samples=$2; shift 2
+  # The VM runs a copy of the lab (bash reads a script as it goes: an edit of the checkout must not reach
+  # a recording in progress); it writes into the real samples folder.
+  rm -rf "$work/lab"; cp -a "$LAB_DIR" "$work/lab"
   {
-    printf 'LAB_TRACE=%q\nLAB_DIR=%q\nLAB_IN_VM=1\nLAB_WORK=%q\nLAB_SAMPLES=%q\n' "${LAB_TRACE:-}" "$LAB_DIR" "$work/vm" "$*"
+    printf 'LAB_TRACE=%q\nLAB_DIR=%q\nLAB_SAMPLES_DIR=%q\nLAB_IN_VM=1\nLAB_WORK=%q\nLAB_SAMPLES=%q\n' \
+      "${LAB_TRACE:-}" "$work/lab" "$samples" "$work/vm" "$*"
   } >"$work/guest.env"
   rm -f "$work/guest.rc"
   mkdir -p "$work/vm"
@@ -55,7 +59,7 @@ vm_run() {
   qemu-system-x86_64 -accel tcg -cpu max -smp "${LAB_VM_CPUS:-1}" -m "${LAB_VM_MEM:-3072}" -nographic -no-reboot \
     -nic none -rtc base=utc,clock=host \
     -kernel "$VM_VMLINUZ" -initrd "$VM_INITRD" \
-    -append "console=ttyS0 quiet panic=-1 lab_init=$LAB_DIR/vm/guest.sh lab_modules=$VM_MODULES lab_work=$work lab_samples=$samples" \
+    -append "console=ttyS0 quiet panic=-1 lab_init=$work/lab/vm/guest.sh lab_modules=$VM_MODULES lab_work=$work lab_samples=$samples" \
     -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
     -virtfs local,path="$work",mount_tag=labwork,security_model=none,multidevs=remap \
     -virtfs local,path="$samples",mount_tag=labsamples,security_model=none,multidevs=remap \
