@@ -201,7 +201,11 @@ function abortReset(rs, t0, t1) {
 const name = fact('name')
 const tcp = factNum('tcp')
 const events = []
-switch (name) {
+// A variant names the rules of the sample it varies (same incident, other link type/format/database).
+const RULES = {'idle-expiry': 'idle-expiry-mysql', nodest1: 'rs-removed-nodest1-mysql', nodest0: 'rs-removed-nodest0-mysql',
+  loss: 'loss-mysql', 'failover-unsynced': 'failover-unsynced-mysql', halfclose: 'halfclose-fin-wait-tcp'}
+const rules = has('rules') ? (RULES[fact('rules')] ?? fail(`unknown rules ${fact('rules')}`)) : name
+switch (rules) {
   case 'idle-expiry-mysql':
   case 'idle-expiry-pg':
   case 'idle-expiry-pg-any':

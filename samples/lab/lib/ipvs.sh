@@ -106,8 +106,10 @@ KA
   echo "$d ${KA_PID[$d]}" >>"$SRV_WORK/keepalived.pids"
 }
 ka_stop() {
-  local d=$1 p
-  p=${KA_PID[$d]:-$(awk -v d="$d" '$1 == d {p = $2} END {print p}' "$SRV_WORK/keepalived.pids" 2>/dev/null)}
+  local d=$1 p=${KA_PID[$d]:-}
+  if [ -z "$p" ] && [ -e "$SRV_WORK/keepalived.pids" ]; then
+    p=$(awk -v d="$d" '$1 == d {p = $2} END {print p}' "$SRV_WORK/keepalived.pids")
+  fi
   [ -n "$p" ] || return 0
   kill -TERM "$p" 2>/dev/null || true
   wait "$p" 2>/dev/null || while kill -0 "$p" 2>/dev/null; do sleep 0.1; done

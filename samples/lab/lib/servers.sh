@@ -40,9 +40,17 @@ mysql_start() {
   echo "mariadbd on $h did not start; see $dir/error.log" >&2; return 1
 }
 
-# mysql_signal <host> <signal>: signal only the server this script started.
-mysql_signal() { kill "-$2" "${SERVER_PID[$1-mysql]}" 2>/dev/null || true; }
-mysql_wait_dead() { wait "${SERVER_PID[$1-mysql]}" 2>/dev/null || true; unset "SERVER_PID[$1-mysql]"; }
+# mysql_signal <host> <signal>: signal only the server this script started (its pid file: inside the VM a
+# sample runs in a subshell, so a server restarted by an earlier sample is not in this shell's SERVER_PID).
+mysql_pid() { cat "$SRV_WORK/$1-mysql/pid" 2>/dev/null || echo "${SERVER_PID[$1-mysql]:-}"; }
+mysql_signal() { local p; p=$(mysql_pid "$1"); [ -z "$p" ] || kill "-$2" "$p" 2>/dev/null || true; }
+mysql_wait_dead() {
+  local p i; p=$(mysql_pid "$1")
+  wait "${SERVER_PID[$1-mysql]:-0}" 2>/dev/null || true
+  for i in $(seq 100); do [ -n "$p" ] && kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$SRV_WORK/$1-mysql/pid"
+  unset "SERVER_PID[$1-mysql]"
+}
 
 pg_init() {
   local h=$1 dir=$SRV_WORK/$1-pg
