@@ -106,7 +106,8 @@ KA
   echo "$d ${KA_PID[$d]}" >>"$SRV_WORK/keepalived.pids"
 }
 ka_stop() {
-  local d=$1 p=${KA_PID[$d]:-}
+  local d=$1 p
+  p=${KA_PID[$d]:-}
   if [ -z "$p" ] && [ -e "$SRV_WORK/keepalived.pids" ]; then
     p=$(awk -v d="$d" '$1 == d {p = $2} END {print p}' "$SRV_WORK/keepalived.pids")
   fi
