@@ -363,8 +363,8 @@ s_persistence_expiry_mysql() {
   publish director director.pcapng 0
   publish rs1 rs1.pcap 0
   publish rs2 rs2.pcap -1.25
-  sample_end "Three short mariadb connections from one client to a persistent service (scaled persistence 8 s): the first two land on rs1 (server_id 1)." \
-    "The third comes 11 s after the second, when the template (re-armed only by new connections) has expired, and is scheduled afresh to rs2 (server_id 2)." \
+  sample_end "Three short mariadb connections from one client to a persistent service (scaled persistence 8 s): the first two land on the same real server (server_id in client.txt)." \
+    "The third comes 11 s after the second, when the template has expired, and is scheduled afresh (round robin) to the other real server." \
     "No reset and no error: only the session state is lost. rs2.pcap's clock runs 1.25 s behind."
 }
 

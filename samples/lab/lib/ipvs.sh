@@ -18,8 +18,10 @@ director_up() {
   local p=()
   [ "$pers" -gt 0 ] && p=(-p "$pers" ${PERS_NETMASK:+-M "$PERS_NETMASK"})
   inns "$d" ipvsadm -A $(svc "$d") -s "${SCHED:-rr}" "${p[@]}"
-  local r
-  for r in "$@"; do inns "$d" ipvsadm -a $(svc "$d") -r "${HOST_IP[$r]}:$port" -g -w 1; done
+  # IPVS puts each new destination at the head of the service's list and round robin starts there: added
+  # last to first, the first real server named gets the first connection (as the samples' stories say).
+  local i
+  for (( i = $#; i >= 1; i-- )); do inns "$d" ipvsadm -a $(svc "$d") -r "${HOST_IP[${!i}]}:$port" -g -w 1; done
 }
 
 # ipvs_sysctl <director> <name> <value>: net.ipv4.vs.<name> in the director's namespace (a fact too).
