@@ -74,7 +74,8 @@ s_halfclose_fin_wait() { # [name director-file rs1-file rs1-offset director-tcpd
   director_up director1 $TCP $FIN $CLOSE 0 8000 rs1
   common_facts $TCP $FIN 0 0 0 8000 rs1; fact directors director1
   # A report service: reads the request to its end (the client's FIN), works 5 s, then answers.
-  ip netns exec "$(ns rs1)" socat TCP-LISTEN:8000,bind=0.0.0.0,reuseaddr,fork \
+  # -t 20: socat would otherwise end the session 0.5 s after the client's FIN, before the answer.
+  ip netns exec "$(ns rs1)" socat -t 20 TCP-LISTEN:8000,bind=0.0.0.0,reuseaddr,fork \
     SYSTEM:'cat >/dev/null; sleep 5; echo report-ready' >/dev/null 2>&1 &
   SERVER_PID[rs1-report]=$!
   sleep 0.5
