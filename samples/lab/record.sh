@@ -117,6 +117,7 @@ reset_lab() {
   for h in director1 director2; do inns "$h" nft flush ruleset; vip_del "$h"; done
   for h in rs1 rs2 client bridge; do inns "$h" nft flush ruleset; done
   vip_add director1
+  [ -z "${LAB_IN_VM:-}" ] || servers_ensure
   inns client ip neigh flush dev eth0
   # Sockets orphaned by an earlier sample would show up in this one's rs*-sockets.txt: abort them
   # now (before any capture starts).

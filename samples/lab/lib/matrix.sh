@@ -192,10 +192,11 @@ s_weight0_vs_removed_mysql() {
 }
 
 s_loss_rr_mysql() {
+  local tcp=30 # under a starved TCG VM a session can pause for seconds: no idle expiry may interfere
   sample_begin loss-rr-many-mysql
   reset_lab
-  director_up director1 $TCP $FIN $CLOSE 0 3306 rs1 rs2
-  common_facts $TCP $FIN 0 0 0 3306 rs1 rs2; fact directors director1
+  director_up director1 $tcp $FIN $CLOSE 0 3306 rs1 rs2
+  common_facts $tcp $FIN 0 0 0 3306 rs1 rs2; fact directors director1
   cap_start director1 director -i eth0
   cap_start rs1 rs1 -i eth0
   cap_start rs2 rs2 -i eth0
@@ -255,7 +256,7 @@ s_failover_stale_arp_mysql() {
   inns bridge nft -f - <<NFT
 table bridge garp {
   counter garp_dropped { }
-  chain fwd {
+  chain path {
     type filter hook forward priority 0; policy accept;
     ether saddr ${HOST_MAC[director2]} arp operation request arp saddr ip $VIP arp daddr ip $VIP counter name garp_dropped drop
   }
@@ -461,10 +462,11 @@ s_nodest0_pg() {
 }
 
 s_loss_pg() {
+  local tcp=30 # see loss-rr-many-mysql
   sample_begin loss-pg; fact rules loss
   reset_lab
-  director_up director1 $TCP $FIN $CLOSE 0 5432 rs1
-  common_facts $TCP $FIN 0 0 0 5432 rs1; fact directors director1
+  director_up director1 $tcp $FIN $CLOSE 0 5432 rs1
+  common_facts $tcp $FIN 0 0 0 5432 rs1; fact directors director1
   cap_start director1 director -i any -y LINUX_SLL2
   cap_start rs1 rs1 -i eth0
   cap_start client client -i eth0; client_capture_fact client

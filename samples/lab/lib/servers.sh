@@ -75,6 +75,15 @@ pg_start() {
   echo "postgres on $h did not start; see $dir/server.log" >&2; return 1
 }
 
+# servers_ensure: every server up (a sample that failed halfway may have left one stopped or killed).
+servers_ensure() {
+  local h
+  for h in rs1 rs2; do
+    inns "$h" mariadb --no-defaults -S "$SRV_WORK/$h-mysql/sock" -e 'select 1' >/dev/null 2>&1 || {
+      mysql_signal "$h" KILL; mysql_wait_dead "$h"; mysql_start "$h"; }
+  done
+}
+
 servers_stop() {
   local k
   # postgres: SIGINT = fast shutdown (TERM would wait for the orphaned sessions the samples leave).
