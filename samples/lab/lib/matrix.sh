@@ -103,7 +103,10 @@ PY
   snap director1 "after the answer"
   lab_counters director1
   cap_stop_all
+  # The forked child still holds the half-closed connection: end it too, or its late FIN leaks into the next sample.
+  pkill -KILL -P "${SERVER_PID[rs1-report]}" 2>/dev/null || true
   kill "${SERVER_PID[rs1-report]}" 2>/dev/null || true; unset "SERVER_PID[rs1-report]"
+  inns rs1 ss -K -tn "( sport = :8000 )" >/dev/null 2>&1 || true
   publish director "$dfile" 0
   publish rs1 "$rfile" "$roff"
   sample_end "A client sends a request to a report service and half-closes its side (FIN): the director's entry moves to FIN_WAIT (scaled tcpfin 3 s)." \
