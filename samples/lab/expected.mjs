@@ -141,7 +141,8 @@ function exactlyOne(list, what) {
 }
 function noResets() {
   for (const c of captures) {
-    const r = frames.get(c.file).filter((f) => f.tcp && f.flags & F.RST)
+    // On the sample's service: a previous sample's connection on another port may still end inside the captures.
+    const r = frames.get(c.file).filter((f) => f.tcp && f.flags & F.RST && (f.sport === servicePort || f.dport === servicePort))
     if (r.length) fail(`control sample has RST frames in ${c.file}: ${r.map((f) => f.n).join(',')}`)
   }
 }
@@ -169,15 +170,73 @@ function garpEvent(d, cause) {
     frames: [frameRef(g[0])], note: `VIP ${vip} moved from director1 to ${d} (gratuitous ARP from ${MAC[d]})`}
 }
 
+/**
+ * Every RST from director d's stack, each proven an idle expiry: its trigger came after a silence on its flow
+ * longer than the tcp timeout (the kernel expired the entry). Any other director RST fails the recording.
+ */
+function idleResets(d) {
+  const out = []
+  for (const rst of rstsFrom(d, MAC[d])) {
+    if (rst.flags !== F.RST || rst.ipId !== 0) fail(`director RST ${rst.n} is not a no-socket RST`)
+    const trig = triggerOf(d, rst)
+    const idle = idleBefore(d, trig)
+    if (!(idle > tcp)) fail(`director RST ${rst.n}: its flow idled only ${idle.toFixed(1)} s (tcp timeout ${tcp} s)`)
+    out.push({kind: 'reset', epoch: epochOf(rst), flow: flowOf(rst.dport), sender: 'director', cause: 'ipvs-idle-timeout',
+      frames: [frameRef(rst), frameRef(trig)], note: `client idled ${idle.toFixed(1)} s > tcp timeout ${tcp} s`})
+  }
+  return out
+}
+/** A query stalled by a removed real server (expire_nodest_conn=0): dropped at the director until restored. */
+function removedStall(rs) {
+  const t0 = factNum('t_rs_removed')
+  const t1 = factNum('t_rs_restored')
+  const rsFlows = new Set(framesAt(rs).filter((f) => isClientToVip(f) && f.flags === F.SYN).map((f) => f.sport))
+  const dropped = inboundAt('director1').filter((f) => ref(f) >= t0 && ref(f) < t1 && f.len > 0 && rsFlows.has(f.sport))
+  if (dropped.length < 4) fail(`expected the query and >= 3 retransmissions, found ${dropped.length}`)
+  if (new Set(dropped.map((f) => `${f.sport}/${f.seq}`)).size !== 1) fail('dropped frames are not one segment')
+  for (const f of dropped) if (forwarded('director1', f)) fail(`frame ${f.n} was forwarded while ${rs} was removed`)
+  if (rstsFrom('director1', MAC.director1).some((r) => r.dport === dropped[0].sport)) fail('director RST on the stalled flow')
+  const done = inboundAt('director1').find((f) => ref(f) >= t1 && f.seq === dropped[0].seq && f.sport === dropped[0].sport &&
+    f.len > 0 && forwarded('director1', f))
+  if (!done) fail('no retransmission forwarded after the restore')
+  return {kind: 'stall', epoch: epochOf(dropped[0]), flow: flowOf(dropped[0].sport), sender: 'client',
+    cause: 'real-server-removed', frames: dropped.map(frameRef),
+    note: `query and ${dropped.length - 1} retransmissions dropped silently by the director while ${rs} was ` +
+      `removed (expire_nodest_conn=0); after the restore the retransmission at frame ${done.n} was forwarded ` +
+      `${(ref(done) - ref(dropped[0])).toFixed(1)} s after the first attempt and the query completed`}
+}
+/** mariadbd killed with a query unread: RST+ACK from the real server's socket (non-zero IP ID). */
+function abortReset(rs, t0, t1) {
+  const abort = exactlyOne(rstsFrom(rs, MAC[rs], t0).filter((f) => ref(f) < t1), `RST from ${rs} at the kill`)
+  if (abort.flags !== (F.RST | F.ACK) || abort.ipId === 0) fail(`abort RST ${abort.n} is not RST+ACK with a socket IP ID`)
+  return {kind: 'reset', epoch: epochOf(abort), flow: flowOf(abort.dport), sender: 'real-server',
+    cause: 'real-server-abort', frames: [frameRef(abort)],
+    note: `mariadbd killed (SIGKILL) with the query unread in the socket: RST+ACK from the socket, IP ID ${abort.ipId}`}
+}
+
 // ---- per-sample events ----
 const name = fact('name')
 const tcp = factNum('tcp')
 const events = []
-switch (name) {
+// A variant names the rules of the sample it varies (same incident, other link type/format/database).
+const RULES = {'idle-expiry': 'idle-expiry-mysql', nodest1: 'rs-removed-nodest1-mysql', nodest0: 'rs-removed-nodest0-mysql',
+  loss: 'loss-mysql', 'failover-unsynced': 'failover-unsynced-mysql', halfclose: 'halfclose-fin-wait-tcp'}
+const rules = has('rules') ? (RULES[fact('rules')] ?? fail(`unknown rules ${fact('rules')}`)) : name
+switch (rules) {
   case 'idle-expiry-mysql':
   case 'idle-expiry-pg':
-    events.push(directorReset('director1', factNum('t_idle'), 'ipvs-idle-timeout',
-      (trig) => `client idled ${idleBefore('director1', trig).toFixed(1)} s > tcp timeout ${tcp} s`))
+  case 'idle-expiry-pg-any': {
+    const idle = idleResets('director1')
+    if (!idle.length) fail('no idle-expiry reset')
+    events.push(...idle)
+    break
+  }
+  case 'failover-synced-idle-mysql':
+    events.push(garpEvent('director2', 'vip-moved'))
+    events.push(directorReset('director2', factNum('t_failover'), 'failover-unsynced',
+      (trig) => `the session idled ${idleBefore('director2', trig).toFixed(1)} s: the backup's synced entry, not refreshed ` +
+        `without sync messages, expired after the ${tcp} s tcp timeout; director2 has no entry for the flow`))
+    if (rstsFrom('director1', MAC.director1).length) fail('unexpected RST from director1')
     break
   case 'failover-unsynced-mysql':
     events.push(garpEvent('director2', 'vip-moved'))
@@ -195,44 +254,41 @@ switch (name) {
     events.push(ev)
     break
   }
-  case 'persistence-expiry-mysql': {
+  case 'persistence-expiry-mysql':
+  case 'persistence-expiry-any-mysql': {
     noResets()
     const syns = outboundAt('director1').filter((f) => f.flags === F.SYN)
     const conns = []
     for (const s of syns) if (!conns.some((c) => c.sport === s.sport)) conns.push(s)
     if (conns.length !== 3) fail(`expected 3 connections, found ${conns.length}`)
-    const rsOf = (f) => realServers.find((r) => MAC[r] === f.dstMac)
-    if (rsOf(conns[0]) !== 'rs1' || rsOf(conns[1]) !== 'rs1' || rsOf(conns[2]) !== 'rs2') {
-      fail(`unexpected schedule: ${conns.map(rsOf).join(',')}`)
-    }
-    const atRs2 = framesAt('rs2').find((f) => f.tcp && f.flags === F.SYN && f.sport === conns[2].sport)
-    if (!atRs2) fail('third SYN not seen at rs2')
+    // Which real server got the SYN: its capture has it (a cooked director capture has no destination MAC).
+    const rsOf = (f) => realServers.find((r) => framesAt(r).some((x) => x.tcp && x.flags === F.SYN && x.sport === f.sport))
+    const sched = conns.map(rsOf)
+    if (!sched[0] || sched[1] !== sched[0] || !sched[2] || sched[2] === sched[0]) fail(`unexpected schedule: ${sched.join(',')}`)
+    const atRs2 = framesAt(sched[2]).find((f) => f.tcp && f.flags === F.SYN && f.sport === conns[2].sport)
     const pers = factNum('persistence')
     const rearmed = ref(conns[1])
     events.push({kind: 'reschedule', epoch: epochOf(conns[2]), flow: flowOf(conns[2].sport), sender: 'director',
       cause: 'persistence-expired', frames: [frameRef(conns[2]), frameRef(atRs2), frameRef(conns[1])],
       note: `template last re-armed by the SYN at frame ${conns[1].n}; it expired ${pers} s later, ` +
-        `${(ref(conns[2]) - rearmed - pers).toFixed(1)} s before this SYN, which went to rs2 instead of rs1`})
+        `${(ref(conns[2]) - rearmed - pers).toFixed(1)} s before this SYN, which went to ${sched[2]} instead of ${sched[0]}`})
     break
   }
-  case 'rs-removed-nodest0-mysql': {
-    const t0 = factNum('t_rs_removed')
-    const t1 = factNum('t_rs_restored')
-    const dropped = inboundAt('director1').filter((f) => ref(f) >= t0 && ref(f) < t1 && f.len > 0)
-    if (dropped.length < 4) fail(`expected the query and >= 3 retransmissions, found ${dropped.length}`)
-    if (new Set(dropped.map((f) => `${f.sport}/${f.seq}`)).size !== 1) fail('dropped frames are not one segment')
-    for (const f of dropped) if (forwarded('director1', f)) fail(`frame ${f.n} was forwarded while rs1 was removed`)
-    if (rstsFrom('director1', MAC.director1).length) fail('unexpected director RST')
-    const done = inboundAt('director1').find((f) => ref(f) >= t1 && f.seq === dropped[0].seq && f.len > 0 &&
-      forwarded('director1', f))
-    if (!done) fail('no retransmission forwarded after the restore')
-    events.push({kind: 'stall', epoch: epochOf(dropped[0]), flow: flowOf(dropped[0].sport), sender: 'client',
-      cause: 'real-server-removed', frames: dropped.map(frameRef),
-      note: `query and ${dropped.length - 1} retransmissions dropped silently by the director while rs1 was ` +
-        `removed (expire_nodest_conn=0); after the restore the retransmission at frame ${done.n} was forwarded ` +
-        `${(ref(done) - ref(dropped[0])).toFixed(1)} s after the first attempt and the query completed`})
+  case 'weight0-vs-removed-mysql': {
+    // The only resets allowed: sessions that idled past the tcp timeout (the script's pauses run long on a busy VM).
+    events.push(...idleResets('director1'))
+    // Weight 0 is no incident: the connection opened after it went to rs2, c1's session stayed on rs1.
+    const tw = factNum('t_rs_weight_0')
+    const newSyn = outboundAt('director1').filter((f) => f.flags === F.SYN && ref(f) > tw && ref(f) < factNum('t_rs_removed'))
+    if (newSyn.length !== 1 || !framesAt('rs2').some((x) => x.flags === F.SYN && x.sport === newSyn[0].sport)) {
+      fail('the connection opened after weight 0 did not go to rs2')
+    }
+    events.push(removedStall('rs2'))
     break
   }
+  case 'rs-removed-nodest0-mysql':
+    events.push(removedStall('rs1'))
+    break
   case 'rs-removed-nodest1-mysql':
     events.push(directorReset('director1', factNum('t_rs_removed'), 'real-server-removed',
       () => 'rs1 was removed with expire_nodest_conn=1: the entry was expired and the next packet met the director\'s stack'))
@@ -241,11 +297,7 @@ switch (name) {
     const tk = factNum('t_rs_killed')
     const tr = factNum('t_rs_restarted')
     const rsts = rstsFrom('rs1', MAC.rs1, tk)
-    const abort = exactlyOne(rsts.filter((f) => ref(f) < tr), 'RST from rs1 at the kill')
-    if (abort.flags !== (F.RST | F.ACK) || abort.ipId === 0) fail(`abort RST ${abort.n} is not RST+ACK with a socket IP ID`)
-    events.push({kind: 'reset', epoch: epochOf(abort), flow: flowOf(abort.dport), sender: 'real-server',
-      cause: 'real-server-abort', frames: [frameRef(abort)],
-      note: `mariadbd killed (SIGKILL) with the query unread in the socket: RST+ACK from the socket, IP ID ${abort.ipId}`})
+    events.push(abortReset('rs1', tk, tr))
     const nosock = exactlyOne(rsts.filter((f) => ref(f) >= tr), 'RST from rs1 after the restart')
     if (nosock.flags !== F.RST || nosock.ipId !== 0) fail(`no-socket RST ${nosock.n} is not a bare RST with IP ID 0`)
     const trigRs = framesAt('rs1').filter((f) => isClientToVip(f) && f.sport === nosock.dport && f.ack === nosock.seq &&
@@ -260,13 +312,71 @@ switch (name) {
     break
   }
   case 'loss-mysql':
+  case 'loss-rr-many-mysql':
     noResets()
     break
+  case 'halfclose-fin-wait-tcp': {
+    const ev = directorReset('director1', factNum('t_request'), 'ipvs-fin-timeout', (trig) => {
+      const fin = inboundAt('director1').find((f) => f.sport === trig.sport && (f.flags & F.FIN))
+      if (!fin || !forwarded('director1', fin)) fail('the client\'s FIN was not forwarded')
+      const gap = ref(trig) - ref(fin)
+      if (gap <= factNum('tcpfin')) fail(`trigger only ${gap.toFixed(1)} s after the FIN`)
+      return `the client half-closed (FIN, frame ${fin.n}); its next packet came ${gap.toFixed(1)} s later, after the ` +
+        `FIN_WAIT entry's tcpfin timeout of ${factNum('tcpfin')} s`
+    })
+    events.push(ev)
+    break
+  }
+  case 'rs-refused-and-killed-mysql': {
+    const refused = exactlyOne(rstsFrom('rs2', MAC.rs2), 'RST from rs2')
+    if (refused.flags !== (F.RST | F.ACK) || refused.ipId !== 0) fail(`refusal ${refused.n} is not RST+ACK with IP ID 0`)
+    const syn = framesAt('rs2').find((f) => isClientToVip(f) && f.flags === F.SYN && f.sport === refused.dport &&
+      refused.ack === (f.seq + 1) % 2 ** 32)
+    if (!syn) fail('no SYN at rs2 for the refusal')
+    const synDir = outboundAt('director1').find((f) => sameSegment(f, syn))
+    if (!synDir) fail('the refused SYN was not forwarded by the director')
+    events.push({kind: 'reset', epoch: epochOf(refused), flow: flowOf(refused.dport), sender: 'real-server',
+      cause: 'real-server-no-socket', frames: [frameRef(refused), frameRef(syn), frameRef(synDir)],
+      note: 'nothing listens on rs2:3306 (mariadbd stopped): its kernel refuses the forwarded SYN with RST+ACK, IP ID 0'})
+    events.push(abortReset('rs1', factNum('t_rs_killed'), Infinity))
+    if (rstsFrom('director1', MAC.director1).length) fail('unexpected director RST')
+    break
+  }
+  case 'failover-stale-arp-mysql': {
+    const tf = factNum('t_failover')
+    const g = garpEvent('director2', 'vip-moved')
+    if (framesAt('rs1').some((f) => f.arp && f.srcMac === MAC.director2 && f.arpSrc === vip && f.arpDst === vip && ref(f) >= tf)) {
+      fail('the gratuitous ARP was not dropped on the bridge')
+    }
+    g.note += '; the gratuitous ARP was dropped on the way (the client never got it)'
+    events.push(g)
+    const lost = inboundAt('director1').filter((f) => ref(f) > tf && f.len > 0)
+    if (lost.length < 3) fail(`expected >= 3 retransmissions to director1's MAC after the failover, found ${lost.length}`)
+    if (new Set(lost.map((f) => `${f.sport}/${f.seq}`)).size !== 1) fail('frames to director1 after the failover are not one segment')
+    for (const f of lost) if (forwarded('director1', f)) fail(`frame ${f.n} was forwarded by director1 after the failover`)
+    events.push({kind: 'stall', epoch: epochOf(lost[0]), flow: flowOf(lost[0].sport), sender: 'client', cause: 'stale-arp',
+      frames: lost.map(frameRef),
+      note: `the client's neighbour entry for the VIP still held director1's MAC: ${lost.length} sends of the query reached ` +
+        'director1, which no longer holds the VIP, and were dropped'})
+    events.push(directorReset('director2', tf, 'failover-unsynced',
+      () => 'once the client re-resolved the VIP, director2 got the query with no entry for the flow (no sync): RST'))
+    break
+  }
   default:
     fail(`no event rules for sample ${name}`)
 }
 
-// ---- counters (exact: nft) cross-checked against the captures ----
+// ---- counters (exact: nft, or the real director's ipvsadm --stats) cross-checked against the captures ----
+const implementation = has('implementation') ? fact('implementation') : 'nftables'
+const kernel = has('kernel') ? fact('kernel') : 'unknown'
+/** The virtual service's InPkts in `ipvsadm -Ln --stats --exact`: every packet IPVS forwarded (a packet
+ * to a removed destination is dropped before it is counted; one without an entry never reaches IPVS's stats). */
+function ipvsInPkts(host) {
+  const text = readFileSync(join(factsPath, '..', `counters-${host}.txt`), 'utf8')
+  const m = text.match(new RegExp(`^TCP +${service.replace(/\./g, '\\.')} +\\d+ +(\\d+) `, 'm'))
+  if (!m) fail(`no ${service} line in counters-${host}.txt`)
+  return Number(m[1])
+}
 function counterOf(host, counter) {
   const j = JSON.parse(readFileSync(join(factsPath, '..', `counters-${host}.json`), 'utf8'))
   for (const o of j.nftables) if (o.counter && o.counter.name === counter) return o.counter.packets
@@ -283,8 +393,9 @@ let fwdTotal = 0
 let notFwd = 0
 for (const d of directors) {
   const c = capOf(d)
-  const fwd = sumCounters(d, 'fwd_')
-  const inbound = counterOf(d, 'inbound')
+  const fwd = implementation === 'ipvs' ? ipvsInPkts(d) : sumCounters(d, 'fwd_')
+  // IPVS counts no packet it did not forward: there the inbound total is the capture's own.
+  const inbound = implementation === 'ipvs' ? inboundAt(d).length : counterOf(d, 'inbound')
   const seenOut = outboundAt(d).length
   const seenIn = inboundAt(d).length
   if (seenOut !== fwd) fail(`${c.file}: nft forwarded ${fwd}, capture shows ${seenOut} outbound copies`)
@@ -364,6 +475,7 @@ const expected = {
   schema: 'lvscope/expected@1',
   name,
   story: fact('story'),
+  director: {implementation, kernel},
   captures,
   topology: {
     vip, services: [service], forwarding: 'DR', ttlDecrement: true,
@@ -376,7 +488,8 @@ const expected = {
     persistence: num('persistence', 0) > 0 ? factNum('persistence') : null,
     expireNodestConn: num('expire_nodest', 0), sync: num('sync', 0) === 1,
   },
-  analyzeFlags: ['--timeouts', `${tcp},${factNum('tcpfin')},30`],
+  // What a user of this director would pass: its timeouts, and its persistence when the service has one.
+  analyzeFlags: ['--timeouts', `${tcp},${factNum('tcpfin')},30`, ...(num('persistence', 0) > 0 ? ['--persistence', String(factNum('persistence'))] : [])],
   drCopies,
   genuineRetransmissions: retrans.client + retrans.server,
   genuineRetransmissionsBySender: retrans,

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Rebuild every sample under samples/ from a live lab: network namespaces, an nftables IPVS-DR
-# emulation, real MariaDB/PostgreSQL servers and clients. Run as root: `npm run samples:record`.
+# Rebuild every sample under samples/ from a live lab: network namespaces, a real IPVS-DR director
+# (Debian's 6.1 kernel in a qemu VM; LAB_BACKEND=nftables: the older nftables imitation on this kernel),
+# real MariaDB/PostgreSQL servers and clients. Run as root: `npm run samples:record`.
 # Usage: bash samples/lab/record.sh [sample-name ...]   (no names = all samples)
 # Sends packets only between the namespaces it creates (10.77.0.0/24); tears them down on exit.
-set -euo pipefail
+set -Eeuo pipefail
+if [ -n "${LAB_TRACE:-}" ]; then PS4='+ ${EPOCHREALTIME} '; set -x; fi
 
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SAMPLES_DIR=$(cd "$LAB_DIR/.." && pwd)
+SAMPLES_DIR=${LAB_SAMPLES_DIR:-$(cd "$LAB_DIR/.." && pwd)}
+LAB_BACKEND=${LAB_BACKEND:-ipvs}
+case "$LAB_BACKEND" in ipvs|nftables) ;; *) echo "LAB_BACKEND must be ipvs or nftables" >&2; exit 2 ;; esac
 # shellcheck source=lib/topo.sh
 source "$LAB_DIR/lib/topo.sh"
 # shellcheck source=lib/director.sh
@@ -15,21 +19,30 @@ source "$LAB_DIR/lib/director.sh"
 source "$LAB_DIR/lib/servers.sh"
 # shellcheck source=lib/run.sh
 source "$LAB_DIR/lib/run.sh"
+if [ "$LAB_BACKEND" = ipvs ]; then
+  # shellcheck source=lib/ipvs.sh
+  source "$LAB_DIR/lib/ipvs.sh"
+fi
 
 [ "$(id -u)" -eq 0 ] || { echo "record.sh must run as root (namespaces, nftables, tcpdump)" >&2; exit 1; }
 
-# ---- dependencies (Debian packages) ----
-need=()
-for pair in ip:iproute2 nft:nftables tcpdump:tcpdump tshark:tshark editcap:wireshark-common \
-            capinfos:wireshark-common arping:arping mariadbd:mariadb-server mariadb:mariadb-client \
-            psql:postgresql-client script:bsdutils node:nodejs gzip:gzip ethtool:ethtool setpriv:util-linux ss:iproute2; do
-  command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
-done
-[ -n "$PG_BIN" ] || need+=(postgresql)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"
-  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+# ---- dependencies (Debian packages; inside the VM they are the host's, already checked) ----
+if [ -z "${LAB_IN_VM:-}" ]; then
+  need=()
+  deps="ip:iproute2 nft:nftables tcpdump:tcpdump tshark:tshark editcap:wireshark-common \
+        capinfos:wireshark-common arping:arping mariadbd:mariadb-server mariadb:mariadb-client \
+        psql:postgresql-client script:bsdutils node:nodejs gzip:gzip ethtool:ethtool setpriv:util-linux ss:iproute2"
+  [ "$LAB_BACKEND" = ipvs ] && deps+=" qemu-system-x86_64:qemu-system-x86 ipvsadm:ipvsadm keepalived:keepalived \
+        busybox:busybox-static depmod:kmod cpio:cpio"
+  for pair in $deps; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+  done
+  [ -n "$PG_BIN" ] || need+=(postgresql)
+  if [ ${#need[@]} -gt 0 ] || { [ "$LAB_BACKEND" = ipvs ] && ! apt-cache show linux-image-amd64 >/dev/null 2>&1; }; then
+    apt-get update
+    [ ${#need[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
+    PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  fi
 fi
 
 # ---- scaled IPVS timeouts (seconds; the kernel defaults are 900/120/10/360) ----
@@ -38,8 +51,10 @@ MYSQL_CMD="mariadb --no-defaults -h $VIP -P 3306 -u root --reconnect"
 PSQL_CMD="psql -X -P pager=off -h $VIP -p 5432 -U postgres"
 CLIENT_IP=${HOST_IP[client]}
 
-WORK=$(mktemp -d /tmp/lvscope-lab.XXXXXX)
+if [ -n "${LAB_IN_VM:-}" ]; then WORK=$LAB_WORK; else WORK=$(mktemp -d /tmp/lvscope-lab.XXXXXX); fi
 chmod 755 "$WORK" # the postgres user must reach its data directory
+if [ -n "${LAB_IN_VM:-}" ]; then SRV_WORK=/var/lib/lvscope-lab-srv; else SRV_WORK=$WORK; fi
+VM_PID=
 
 cleanup() {
   local rc=$?
@@ -47,12 +62,16 @@ cleanup() {
   local n
   for n in "${!SESSION_PID[@]}"; do kill "${SESSION_PID[$n]}" 2>/dev/null; done
   for n in "${!CAP_PID[@]}"; do kill -TERM "${CAP_PID[$n]}" 2>/dev/null; done
+  [ "$LAB_BACKEND" = ipvs ] && [ -n "${LAB_IN_VM:-}" ] && ka_stop_all
+  [ -n "$VM_PID" ] && kill "$VM_PID" 2>/dev/null
   servers_stop
   topo_down
-  if [ -n "${KEEP_WORK:-}" ]; then echo "scratch kept in $WORK" >&2; else rm -rf "$WORK"; fi
+  # Inside the VM $WORK is the host's (shared) folder: the host removes it.
+  if [ -n "${KEEP_WORK:-}" ]; then echo "scratch kept in $WORK" >&2; elif [ -z "${LAB_IN_VM:-}" ]; then rm -rf "$WORK"; fi
   exit "$rc"
 }
 trap cleanup EXIT
+trap 'echo "record.sh: line $LINENO: \"$BASH_COMMAND\" failed" >&2' ERR
 trap 'exit 130' INT TERM
 
 # ---- per-sample frame ----
@@ -65,6 +84,8 @@ sample_begin() {
   SAY_N=0
   fact name "$1"
   fact vip "$VIP"
+  fact implementation "$LAB_BACKEND"
+  fact kernel "$(uname -r)"
   echo "== $1" >&2
 }
 
@@ -74,21 +95,36 @@ sample_end() {
   printf '# %s\n\n%s\n%s\n%s\n\nGround truth: `expected.json` (written by `samples/lab/record.sh` from what the lab did and counted).\n' \
     "$(basename "$SD")" "$1" "$2" "$3" >"$SD/README.md"
   fact story "$1 $2 $3"
-  node "$LAB_DIR/expected.mjs" "$SD" "$SW/facts.env"
+  if [ -n "${LAB_IN_VM:-}" ]; then
+    # node and tshark are slow under TCG: the host writes expected.json once the VM is done.
+    echo "$SD $SW/facts.env" >>"$WORK/done.list"
+  else
+    node "$LAB_DIR/expected.mjs" "$SD" "$SW/facts.env"
+  fi
 }
 
 # Hosts start each sample clean: VIP on director1 only, no director tables, no loss rules.
 reset_lab() {
   local h
+  if [ "$LAB_BACKEND" = ipvs ]; then
+    ka_stop_all; sync_stop
+    for h in director1 director2; do
+      inns "$h" ipvsadm -C
+      inns "$h" sysctl -qw net.ipv4.vs.expire_nodest_conn=0 net.ipv4.vs.conn_reuse_mode=1 \
+        net.ipv4.vs.expire_quiescent_template=0
+    done
+  fi
   for h in director1 director2; do inns "$h" nft flush ruleset; vip_del "$h"; done
   for h in rs1 rs2 client bridge; do inns "$h" nft flush ruleset; done
   vip_add director1
+  [ -z "${LAB_IN_VM:-}" ] || servers_ensure
   inns client ip neigh flush dev eth0
   # Sockets orphaned by an earlier sample would show up in this one's rs*-sockets.txt: abort them
   # now (before any capture starts).
   for h in rs1 rs2; do inns "$h" ss -K -tn state established >/dev/null 2>&1 || true; done
 }
 
+if [ "$LAB_BACKEND" = nftables ]; then
 # rs_remove <director> <rs> <expire_nodest_conn> <remaining rs...>: ipvsadm -d of a real server.
 rs_remove() {
   local d=$1 r=$2 nodest=$3; shift 3
@@ -143,12 +179,14 @@ failover() {
   vip_add director2
   garp director2
 }
+snap() { :; } # ipvsadm snapshots: only on the real director
+fi
 
 rs_sockets() { inns "$1" ss -tn state established "( sport = :$2 )" >"$SD/$1-sockets.txt"; }
 
 lab_counters() {
   local h
-  for h in "$@"; do counters "$h" "$h"; fact counters "$h"; done
+  for h in "$@"; do snap "$h" "end of the sample"; counters "$h" "$h"; fact counters "$h"; done
 }
 
 common_facts() { # <tcp> <fin> <persistence|0> <expire_nodest> <sync 0|1> <service port> <rs...>
@@ -222,13 +260,22 @@ s_idle_expiry_pg() {
     "The director capture is nanosecond pcap; rs1 keeps the old backend's socket ESTABLISHED (rs1-sockets.txt)."
 }
 
-failover_sample() { # <name> <sync 0|1>
-  local name=$1 sync=$2
+failover_sample() { # <name> <sync 0|1> [tcp timeout] [idle before the failover]
+  local name=$1 sync=$2 tcp=${3:-$TCP} idle=${4:-1.5}
   sample_begin "$name"
   reset_lab
-  director_up director1 $TCP $FIN $CLOSE 0 3306 rs1
-  director_up director2 $TCP $FIN $CLOSE 0 3306 rs1
-  common_facts $TCP $FIN 0 0 "$sync" 3306 rs1; fact directors "director1 director2"
+  director_up director1 $tcp $FIN $CLOSE 0 3306 rs1
+  director_up director2 $tcp $FIN $CLOSE 0 3306 rs1
+  common_facts $tcp $FIN 0 0 "$sync" 3306 rs1; fact directors "director1 director2"
+  if [ "$LAB_BACKEND" = ipvs ]; then
+    # keepalived owns the VIP: director1 MASTER, director2 BACKUP; both have the service loaded.
+    vip_del director1
+    [ "$sync" = 1 ] && sync_start
+    ka_start director1 MASTER 150
+    ka_wait_vip director1
+    ka_start director2 BACKUP 100
+    sleep 3 # both VRRP instances settled (director2 has heard director1's adverts)
+  fi
   if [ "$sync" = 0 ]; then
     cap_start director1 director1 -i eth0
     cap_start director2 director2 -i eth0
@@ -243,10 +290,13 @@ failover_sample() { # <name> <sync 0|1>
   say c1 "select @@server_id as server, 'first query' as q;"
   sleep 1
   say c1 "select 2;"
-  sleep 1.5
-  if [ "$sync" = 1 ]; then
+  sleep "$idle"
+  if [ "$sync" = 1 ] && [ "$LAB_BACKEND" = nftables ]; then
     mark sync "lvs_sync_daemon: director1's connection entries copied to director2"
     sync_copy director1 director2
+  elif [ "$sync" = 1 ]; then
+    sleep 2.5 # the sync daemon sends its buffer at least every 2 s
+    snap director2 "the backup's synced entries"
   fi
   failover
   sleep 1.5
@@ -272,13 +322,25 @@ s_failover_unsynced_mysql() {
 }
 
 s_failover_synced_mysql() {
-  failover_sample failover-synced-mysql 1
+  # On the real director a synced entry's timer on the backup runs from the last sync message (an idle
+  # session sends none): the scaled tcp timeout must outlast the time to the failover.
+  if [ "$LAB_BACKEND" = ipvs ]; then failover_sample failover-synced-mysql 1 30; else failover_sample failover-synced-mysql 1; fi
   publish director1 director1.pcap.gz 0
   publish director2 director2-any.pcap 0
   publish rs1 rs1.pcap 0
   sample_end "Control case: the same failover as failover-unsynced-mysql, but director1's entries were synced to director2 before it." \
     "director2 finds the session's entry and forwards the next query to rs1 (new source MAC on the forwarded copies): no reset, no reconnect." \
     "director2 was captured with -i any (LINUX_SLL2: no destination MACs); director1's capture is gzip."
+}
+
+s_failover_synced_idle_mysql() {
+  failover_sample failover-synced-idle-mysql 1 $TCP 8
+  publish director1 director1.pcapng 0
+  publish director2 director2.pcap 0
+  publish rs1 rs1.pcap -0.9
+  sample_end "keepalived moves the VIP from director1 to director2 with the IPVS sync daemon running (master on director1, backup on director2), but the session idled 8 s first." \
+    "The backup's synced entry was never refreshed (an idle connection sends no sync message) and expired after the scaled 6 s tcp timeout: director2 has no entry and its stack answers RST, ERROR 2013, reconnect." \
+    "director2-ipvsadm.txt shows the synced entry counting down before the failover; rs1.pcap's clock runs 0.9 s behind."
 }
 
 s_persistence_expiry_mysql() {
@@ -302,8 +364,8 @@ s_persistence_expiry_mysql() {
   publish director director.pcapng 0
   publish rs1 rs1.pcap 0
   publish rs2 rs2.pcap -1.25
-  sample_end "Three short mariadb connections from one client to a persistent service (scaled persistence 8 s): the first two land on rs1 (server_id 1)." \
-    "The third comes 11 s after the second, when the template (re-armed only by new connections) has expired, and is scheduled afresh to rs2 (server_id 2)." \
+  sample_end "Three short mariadb connections from one client to a persistent service (scaled persistence 8 s): the first two land on the same real server (server_id in client.txt)." \
+    "The third comes 11 s after the second, when the template has expired, and is scheduled afresh (round robin) to the other real server." \
     "No reset and no error: only the session state is lost. rs2.pcap's clock runs 1.25 s behind."
 }
 
@@ -469,15 +531,55 @@ run_sample() {
     rs-removed-nodest0-mysql) s_nodest_drop_mysql ;;
     rs-removed-nodest1-mysql) s_nodest_expire_mysql ;;
     rs-killed-mysql) s_rs_killed_mysql ;;
+    failover-synced-idle-mysql) s_failover_synced_idle_mysql ;;
     loss-mysql) s_loss_mysql ;;
-    *) echo "unknown sample: $1 (known: ${ALL[*]})" >&2; return 1 ;;
+    *) matrix_sample "$1" || { echo "unknown sample: $1 (known: ${ALL[*]})" >&2; return 1; } ;;
   esac
 }
 
-topo_up
-mysql_init rs1; mysql_init rs2; pg_init rs1
-mysql_start rs1; mysql_start rs2; pg_start rs1
+# shellcheck source=lib/matrix.sh
+source "$LAB_DIR/lib/matrix.sh"
+[ "$LAB_BACKEND" = ipvs ] && ALL+=("${MATRIX[@]}") # keepalived, ipvsadm -e/-p/-M: the real director's
 todo=("$@")
 [ ${#todo[@]} -gt 0 ] || todo=("${ALL[@]}")
-for s in "${todo[@]}"; do run_sample "$s"; done
+for s in "${todo[@]}"; do case " ${ALL[*]} " in *" $s "*) ;; *) echo "unknown sample: $s (known: ${ALL[*]})" >&2; exit 2 ;; esac; done
+
+if [ "$LAB_BACKEND" = ipvs ] && [ -z "${LAB_IN_VM:-}" ]; then
+  # shellcheck source=vm/vm.sh
+  source "$LAB_DIR/vm/vm.sh"
+  vm_kernel
+  servers_init "$WORK/srv" # natively: mariadb-install-db and initdb are slow under TCG
+  t0=$(date +%s)
+  vm_run "$WORK" "$SAMPLES_DIR" "${todo[@]}"
+  echo "the VM recorded ${#todo[@]} sample(s) in $(( $(date +%s) - t0 )) s" >&2
+  bad=()
+  [ ! -e "$WORK/vm/failed.list" ] || mapfile -t bad <"$WORK/vm/failed.list"
+  [ -e "$WORK/vm/done.list" ] || : >"$WORK/vm/done.list"
+  while read -r sd facts; do node "$LAB_DIR/expected.mjs" "$sd" "$facts" || bad+=("$(basename "$sd")"); done <"$WORK/vm/done.list"
+  [ ${#bad[@]} -eq 0 ] || { echo "failed (see $WORK/guest.log): ${bad[*]}" >&2; exit 1; }
+  echo "done: ${todo[*]}" >&2
+  exit 0
+fi
+
+[ "$LAB_BACKEND" = ipvs ] && modprobe -a ip_vs ip_vs_rr ip_vs_wrr veth bridge 8021q nf_tables
+topo_up
+if [ -n "${LAB_IN_VM:-}" ]; then servers_adopt "$LAB_WORK/../srv"; else servers_init "$SRV_WORK"; fi
+mysql_start rs1; mysql_start rs2; pg_start rs1
+if [ -z "${LAB_IN_VM:-}" ]; then
+  for s in "${todo[@]}"; do run_sample "$s"; done
+else
+  # One failed sample must not cost the others a VM boot: each runs in a subshell (set -e active there),
+  # its captures and sessions stopped if it fails; the host reports the failures.
+  for s in "${todo[@]}"; do
+    set +e
+    (
+      trap 'for n in "${!SESSION_PID[@]}"; do kill "${SESSION_PID[$n]}"; done; for n in "${!CAP_PID[@]}"; do kill "${CAP_PID[$n]}"; done' EXIT
+      set -e
+      run_sample "$s"
+    )
+    rc=$?
+    set -e
+    [ "$rc" = 0 ] || { echo "$s" >>"$WORK/failed.list"; echo "sample $s failed (exit $rc)" >&2; }
+  done
+fi
 echo "done: ${todo[*]}" >&2

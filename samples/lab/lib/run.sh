@@ -61,7 +61,8 @@ publish() {
 # session_start <name> <host> <command>: an interactive client (on a pty, as a user types it)
 # reading its input from a fifo; its screen goes to $SW/<name>.out.
 session_start() {
-  local name=$1 h=$2 cmd=$3 fifo="$SW/$1.fifo" fd
+  local name=$1 h=$2 cmd=$3 fifo="$SRV_WORK/$1.fifo" fd
+  rm -f "$fifo"
   mkfifo "$fifo"
   TERM=dumb ip netns exec "$(ns "$h")" script -qfec "$cmd" /dev/null <"$fifo" >"$SW/$name.out" 2>&1 &
   SESSION_PID[$name]=$!
