@@ -23,6 +23,9 @@ describe.skipIf(!hasTshark())('Wireshark display filters, judged by tshark', () 
             const flow = new Set(tshark(['-r', x.file, '-Y', ws.flow, '-T', 'fields', '-e', 'frame.number']).trim().split('\n').map(Number))
             // A re-schedule's evidence includes the previous connection's SYN (another flow): only its own frames count.
             const own = (f.events ?? []).filter((e) => e.capture === x.file && e.frame !== null && e.kind !== 'failover' && (f.kind !== 'reschedule' || e.epoch >= f.epoch - 1e-3))
+            // A capture that contributes only the failover's gratuitous ARP has no frame of the flow.
+            const arpOnly = (f.events ?? []).filter((e) => e.capture === x.file && e.frame !== null).every((e) => e.kind === 'failover')
+            if (arpOnly) continue
             expect(own.length).toBeGreaterThan(0)
             for (const e of own) expect(flow.has(e.frame ?? -1), `${x.file} #${e.frame}`).toBe(true)
           }

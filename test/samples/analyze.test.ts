@@ -25,6 +25,9 @@ const SAMPLES = join(REPO_ROOT, 'samples')
 const GOLDEN = join(REPO_ROOT, 'test/samples/golden')
 const names = readdirSync(SAMPLES).filter((n) => existsSync(join(SAMPLES, n, 'expected.json')))
 // Scenarios today's diagnosis gets wrong: matrix.test.ts holds their exact difference; here only the rest is checked.
+const retransmissionsKnown = (JSON.parse(readFileSync(join(REPO_ROOT, 'test/samples/known-mismatch.json'), 'utf8')) as {
+  retransmissions: Record<string, {lab: number; lvscope: number; why: string}>
+}).retransmissions
 const knownMismatch = new Set(Object.keys((JSON.parse(readFileSync(join(REPO_ROOT, 'test/samples/known-mismatch.json'), 'utf8')) as
   {scenarios: Record<string, unknown>}).scenarios))
 
@@ -76,7 +79,11 @@ describe('analyze reproduces every sample', () => {
         expect({file, copies: a?.drCopies, role: a?.role}).toEqual({file, copies, role: 'director'})
       }
       for (const c of exp.captures) expect(art.find((x) => x.file === `samples/${name}/${c.file}`)?.role, c.file).toBe(c.role)
-      expect(report.artifacts.genuineRetransmissions).toBe(exp.genuineRetransmissions)
+      // The lab counts the client's retransmissions in the client's capture; lvscope counts what Wireshark flags in
+      // each given capture. They differ only where a retransmission reached another director than its original
+      // (listed in known-mismatch.json `retransmissions`, held exactly).
+      expect(report.artifacts.genuineRetransmissions).toBe(retransmissionsKnown[name]?.lvscope ?? exp.genuineRetransmissions)
+      if (retransmissionsKnown[name]) expect(exp.genuineRetransmissions).toBe(retransmissionsKnown[name].lab)
 
       const got = report.findings.map((f) => ({kind: f.kind, flow: f.flow, sender: f.sender, cause: f.cause, epoch: f.epoch}))
       if (!knownMismatch.has(name)) expect(got.map((f) => f.cause)).not.toContain('unknown')
