@@ -54,6 +54,8 @@ export function verdictOf(findings: Finding[], undecided = 0): string {
   return `${what}; main cause: ${main.cause} — ${main.summary}.`
 }
 
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
 export function buildReport(
   inc: Incident,
   diag: Diagnosis,
@@ -93,7 +95,8 @@ export function buildReport(
     topology: inc.topology,
     timeouts: timeoutsSection(inc.timeouts),
     artifacts: {drCopies, spanDuplicates: span, genuineRetransmissions: retransmitted.size, wiresharkFlags: {total: shown, artifacts: shown - real}},
-    correlation,
+    // Stable order, whatever the order of the correlation's tables (which follows file names and hashing).
+    correlation: {...correlation, flows: [...correlation.flows].sort((a, b) => cmp(a.service, b.service) || cmp(a.client, b.client))},
     findings: diag.findings.map((f) => ({...f, wireshark: f.wireshark ?? wiresharkFilters(f)})),
     verdict: verdictOf(diag.findings, warnings.filter((w) => w.code === 'reschedule-undecided').length),
     warnings: warnings.map(reportWarning),

@@ -81,8 +81,8 @@ describe('frame annotations on a sample', () => {
   it('copies are noted with their originals; --copies drop keeps evidence frames even when they are copies', async () => {
     const file = 'samples/idle-expiry-mysql/director.pcapng'
     const notes = await noteCapture(file)
-    expect(notes.drCopies).toBe(19)
-    expect(notes.count).toBe(19)
+    expect(notes.drCopies).toBe(20) // expected.json: the director's 20 forwarded copies (ipvsadm --stats)
+    expect(notes.count).toBe(20)
     const evidence = new Map([[23, ['lvscope #1 reset: a copy named as evidence']]])
     const keep = frameAnnotations(notes, evidence, [], 'keep')
     const drop = frameAnnotations(notes, evidence, [], 'drop')
@@ -91,10 +91,11 @@ describe('frame annotations on a sample', () => {
       if (!drop.drop(n)) kept.push(n)
       expect(keep.drop(n)).toBe(false)
     }
-    expect(kept.length).toBe(notes.summary.packets - 19 + 1)
+    expect(kept.length).toBe(notes.summary.packets - 20 + 1)
     expect(kept).toContain(23)
     const k2 = frameAnnotations(notes, evidence, [], 'keep')
-    expect(k2.frame(4)).toEqual(['lvscope: DR copy of #3 (forwarded to 02:77:00:00:00:0b)'])
+    // Real IPVS ARPs for rs1 (frames 4, 5) between the first SYN (#3) and its copy (#6).
+    expect(k2.frame(6)).toEqual(['lvscope: DR copy of #3 (forwarded to 02:77:00:00:00:0b)'])
     expect(k2.frame(23)).toEqual(['lvscope #1 reset: a copy named as evidence', 'lvscope: DR copy of #22 (forwarded to 02:77:00:00:00:0b)'])
     expect(k2.frame(24)).toEqual([])
   })

@@ -114,11 +114,12 @@ describe('runBatch in-process on samples', () => {
     const inputs = ['idle-expiry-mysql', 'idle-expiry-pg', 'rs-killed-mysql'].map((s) => join(S, s))
     const all = incidents(await runBatch(base(inputs)))
     expect(all).toHaveLength(3)
-    // idle-expiry-mysql ends at 1795246303.59 (its real server, clock 2.5 s ahead), idle-expiry-pg starts at .76.
-    const late = await runBatch(base(inputs, {since: 1795246303.7}))
+    // idle-expiry-mysql ends by 1796685370 (its director's last frame 1796685367.43, the real server's clock 2.5 s
+    // ahead), idle-expiry-pg starts at 1796686222.38 (capinfos): a minute after the one, long before the other.
+    const late = await runBatch(base(inputs, {since: 1796685430}))
     expect(incidents(late).map((l) => l.name.split(' ')[0].split('/').at(-1)).sort()).toEqual(['idle-expiry-pg', 'rs-killed-mysql'])
     expect(late.skippedByFilter).toBe(2)
-    const early = incidents(await runBatch(base(inputs, {until: 1795246290})))
+    const early = incidents(await runBatch(base(inputs, {until: 1796685400})))
     expect(early).toHaveLength(1)
     const pg = incidents(await runBatch(base(inputs, {service: '10.77.0.100:5432'})))
     expect(pg.map((l) => l.report?.topology.services)).toEqual([['10.77.0.100:5432']])

@@ -39,7 +39,7 @@ describe('lvscope annotate', () => {
     const rules = join(out, 'colorfilters')
     const r = runCli(['annotate', 'samples/idle-expiry-mysql', '--timeouts', '6,3,30', '-o', out, '--coloring-rules', rules])
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toContain(`wrote ${join(out, 'director.pcapng')}: 43 of 43 frames, 22 with comments (19 DR copies`)
+    expect(r.stdout).toContain(`wrote ${join(out, 'director.pcapng')}: 49 of 49 frames, 23 with comments (20 DR copies`) // capinfos: 49; expected.json: 20 copies; + evidence #26, #28, #29
     expect(readdirSync(out).sort()).toEqual(['colorfilters', 'director.pcapng', 'rs1.pcapng'])
     expect(readFileSync(join(out, 'rs1.pcapng')).readUInt32LE(0)).toBe(0x0a0d0d0a)
     expect(readFileSync(rules, 'utf8')).toMatch(/^@lvscope #1 reset: /m)
