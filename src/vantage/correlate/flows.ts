@@ -135,8 +135,11 @@ export class FlowStats {
     return s >= 0 ? this.services.endpointString(s) : '?'
   }
 
-  /** Flows with any counted packet, those with problems first, at most `max`. */
-  list(max: number): {flows: CorrelationFlow[]; omitted: number} {
+  /**
+   * Flows with any counted packet, those with problems first, at most `max`. Times are kept relative to `baseSec`
+   * on the pass's tracking clock (within the clocks' uncertainty of the final one); `baseSec` makes them epochs.
+   */
+  list(max: number, baseSec = 0): {flows: CorrelationFlow[]; omitted: number} {
     const ids: number[] = []
     for (let i = 0; i < this.size; i++) {
       const k = i * FIELDS
@@ -151,8 +154,8 @@ export class FlowStats {
       lostOnPath: this.get(i, F_LOST),
       notForwarded: this.get(i, F_NOT_FORWARDED),
       onlyAtRealServer: this.get(i, F_ONLY_RS),
-      firstEpoch: micro(this.times[i * 2]),
-      lastEpoch: micro(this.times[i * 2 + 1]),
+      firstEpoch: micro(baseSec + this.times[i * 2]),
+      lastEpoch: micro(baseSec + this.times[i * 2 + 1]),
     }))
     return {flows, omitted: Math.max(0, ids.length - max)}
   }
