@@ -141,7 +141,9 @@ function ladderSvg(r: Report, f: Finding, fi: number, l: Ladder): string {
             ? `entry expires (computed)`
             : e.kind === 'template-created'
               ? `persistence template${e.timeout === undefined ? '' : ` ${e.timeout} s`}`
-              : e.kind
+              : e.kind === 'template-expired'
+                ? `persistence template expires${row.computed ? ' (computed from its timeout)' : ''}`
+                : e.kind
       parts.push(`<text x="${x(lane) + 38}" y="${yy + 4}">${h(what)}</text>`)
     }
   })
