@@ -55,7 +55,7 @@ function parseArgs(argv) {
       case '--batch': o.batch = true; break
       case '-h':
       case '--help':
-        process.stdout.write('usage: node bench/run.js [--quick] [--size 1G] [--pair] [--build] [--tshark-mb 64] [--no-tshark] [--flat-mb 256] [--only floor,info,read,decode,flows,artifacts,analyze,correlate,tshark] [--timeout-s 1200] [--repeat N] [--short-flows 200k,2M,4M]\n')
+        process.stdout.write('usage: node bench/run.js [--quick] [--size 1G] [--pair] [--build] [--tshark-mb 64] [--no-tshark] [--flat-mb 256] [--only floor,info,read,decode,flows,artifacts,analyze,correlate,report,tshark] [--timeout-s 1200] [--repeat N] [--short-flows 200k,2M,4M]\n')
         process.exit(0)
         break
       default: throw new Error(`unknown option ${a}`)
@@ -390,6 +390,24 @@ async function main() {
     }
     const pairF = {label: `director + real server`, frames: main.frames + files.rs.frames, bytes: main.bytes + files.rs.bytes}
     await cliRow(key, name, pairF, [key, main.path, files.rs.path], {json: true})
+  }
+
+  // The report stage (evidence re-read + each renderer) against analyze's whole analysis, in one process.
+  if (want('report') && files.rs) {
+    const base = {name: 'report stage (pair)', key: 'report', file: 'director + real server', frames: 0, bytes: 0,
+      command: `node bench/child/report.js ${path.relative(ROOT, main.path)} ${path.relative(ROOT, files.rs.path)}`}
+    if (!fs.existsSync(path.join(ROOT, 'dist', 'pipeline', 'analyze.js'))) addRow({...base, status: 'n/a (module not built yet)'})
+    else {
+      const m = await measureBest(o.repeat, NODE, [path.join(HERE, 'child', 'report.js'), main.path, files.rs.path], {capture: true, timeoutS: o.timeoutS})
+      if (m.code !== 0) addRow({...base, wall: m.wall, rssKiB: m.rssKiB, status: `failed (exit ${m.code}): ${m.stderrTail.trim().split('\n').slice(-1)[0] ?? ''}`.slice(0, 160)})
+      else {
+        const j = JSON.parse(m.stdout.trim().split('\n').pop())
+        const r = j.renderSeconds
+        const share = `${(100 * j.reportShareOfAnalyze).toFixed(1)} % of analyze's ${j.analyzeSeconds.toFixed(2)} s`
+        addRow({...base, seconds: j.reportSeconds, timing: 'in-process', wall: m.wall, rssKiB: m.rssKiB, status: `ok: ${share}`, detail: j})
+        notes.push(`report stage: ${j.reportSeconds.toFixed(3)} s = ${share} (evidence re-read ${j.eventsSeconds.toFixed(3)} s, json ${r.json.toFixed(3)}, md ${r.md.toFixed(3)}, html ${r.html.toFixed(3)}, terminal ${r.terminal.toFixed(3)} s; ${j.findings} findings, ${j.correlationFlows} flows)`)
+      }
+    }
   }
 
   // Flatness: the same work on a prefix, to see whether peak RSS grows with the file.

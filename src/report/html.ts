@@ -34,7 +34,7 @@ svg a:focus line,svg a:hover line{stroke-width:4}
 svg .bar.entry{fill:var(--entry)}svg .bar.template{fill:var(--tpl)}svg .bar.open{opacity:.45}
 svg .failover{stroke:var(--fail);stroke-width:2;stroke-dasharray:8 4}svg .failtext{fill:var(--fail)}
 svg .idle{fill:var(--drop);font-weight:bold}svg .time{fill:var(--muted)}svg .axis{stroke:var(--line)}
-svg .mark{fill:var(--rst)}svg .mark.stall{fill:var(--drop)}svg .mark.reschedule{fill:var(--tpl)}svg .mark.failover{fill:var(--fail)}
+svg .density{fill:var(--muted)}svg .finding-tick{stroke:var(--rst);stroke-width:2}svg .mark{fill:var(--rst)}svg .mark.stall{fill:var(--drop)}svg .mark.reschedule{fill:var(--tpl)}svg .mark.failover{fill:var(--fail)}
 .legend{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;font-size:.85rem;color:var(--muted);margin:.25rem 0 1rem;padding:0;list-style:none}
 .legend svg{vertical-align:middle}
 tr:target{outline:2px solid var(--accent)}
@@ -141,7 +141,9 @@ function ladderSvg(r: Report, f: Finding, fi: number, l: Ladder): string {
             ? `entry expires (computed)`
             : e.kind === 'template-created'
               ? `persistence template${e.timeout === undefined ? '' : ` ${e.timeout} s`}`
-              : e.kind
+              : e.kind === 'template-expired'
+                ? `persistence template expires${row.computed ? ' (computed from its timeout)' : ''}`
+                : e.kind
       parts.push(`<text x="${x(lane) + 38}" y="${yy + 4}">${h(what)}</text>`)
     }
   })
@@ -160,27 +162,47 @@ function extent(xs: number[]): [number, number] {
   return [lo, hi]
 }
 
-/** Findings placed on the incident's time axis, failovers as vertical lines; other flows as a count. */
+/** How many of the spans [a, b] overlap each of `bins` equal bins of [t0, t0 + span]. */
+function activity(spans: [number, number][], t0: number, span: number, bins: number): number[] {
+  const out = new Array<number>(bins).fill(0)
+  const bin = (t: number): number => Math.max(0, Math.min(bins - 1, Math.floor(((t - t0) / span) * bins)))
+  for (const [a, b] of spans) for (let k = bin(a); k <= bin(b); k++) out[k]++
+  return out
+}
+
+/**
+ * Findings placed on the incident's time axis, failovers as vertical lines; the correlated flows without a finding
+ * as a density strip of their activity (first to last counted packet), with the findings marked on it.
+ */
 function overviewSvg(r: Report): string {
   const withFlow = r.findings.map((f, i) => ({f, i})).filter(({f}) => f.flow !== null)
   const times = r.findings.flatMap((f) => [f.epoch, ...f.evidence.map((e) => e.epoch), ...(f.events ?? []).map((e) => e.epoch)])
   if (times.length === 0) return ''
+  const allRows = [...new Set(withFlow.map(({f}) => `${f.flow?.client} → ${f.flow?.service}`))]
+  const findingFlows = new Set(allRows)
+  const quietSpans: [number, number][] = []
+  for (const c of r.correlation.flows) {
+    if (findingFlows.has(`${c.client} → ${c.service}`) || c.firstEpoch === null || c.lastEpoch === null) continue
+    quietSpans.push([c.firstEpoch, c.lastEpoch])
+    times.push(c.firstEpoch, c.lastEpoch)
+  }
   const [t0, t1] = extent(times)
   const span = Math.max(t1 - t0, 1e-3)
   const W = 1000
   const L = 300
   const rowH = 24
-  const allRows = [...new Set(withFlow.map(({f}) => `${f.flow?.client} → ${f.flow?.service}`))]
   // Thousands of flows with findings (health checks reset by the thousand) would be thousands of rows: the first
   // MAX_ROWS are drawn, and every finding goes into a density strip underneath.
   const rows = allRows.slice(0, MAX_ROWS)
   const strip = allRows.length > rows.length
   const STRIP_H = strip ? 40 : 0
-  const H = 50 + rows.length * rowH + STRIP_H + 30
+  const QUIET_H = quietSpans.length > 0 ? 40 : 0
+  const H = 50 + rows.length * rowH + STRIP_H + QUIET_H + 30
   const x = (t: number): number => L + ((t - t0) / span) * (W - L - 20)
+  const bw = (W - L - 20) / BINS
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="ov-t ov-d" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}">`,
-    `<title id="ov-t">Incident overview</title><desc id="ov-d">${h(`${r.findings.length} findings over ${seconds(span)}; one row per flow with a finding; failovers as vertical lines.`)}</desc>`,
+    `<title id="ov-t">Incident overview</title><desc id="ov-d">${h(`${r.findings.length} findings over ${seconds(span)}; one row per flow with a finding; ${quietSpans.length} flow(s) without a finding as a density strip; failovers as vertical lines.`)}</desc>`,
     `<line class="axis" x1="${L}" y1="${H - 24}" x2="${W - 20}" y2="${H - 24}"/><text class="time" x="${L}" y="${H - 8}">${h(new Date(t0 * 1000).toISOString())}</text><text class="time" x="${W - 20}" y="${H - 8}" text-anchor="end">+${seconds(span)}</text>`,
   ]
   rows.forEach((label, k) => {
@@ -193,28 +215,39 @@ function overviewSvg(r: Report): string {
       parts.push(`<a href="#finding-${i + 1}"><circle class="mark ${f.kind}" cx="${x(f.epoch)}" cy="${yy}" r="6"><title>${h(`#${i + 1} ${f.kind}: ${f.summary}`)}</title></circle></a>`)
     }
   })
+  let yy = 40 + rows.length * rowH
+  if (strip) {
+    const bins = new Array<number>(BINS).fill(0)
+    for (const f of r.findings) bins[Math.min(BINS - 1, Math.floor(((f.epoch - t0) / span) * BINS))]++
+    const top = extent(bins)[1]
+    parts.push(`<text x="4" y="${yy + 14}">${h(`all ${r.findings.length} findings (${allRows.length} flows)`)}</text>`)
+    bins.forEach((n, k) => {
+      if (n > 0) parts.push(`<rect class="mark" x="${L + k * bw}" y="${yy}" width="${Math.max(1, bw - 0.5)}" height="24" opacity="${(0.15 + (0.85 * n) / top).toFixed(2)}"><title>${n} finding(s)</title></rect>`)
+    })
+    yy += STRIP_H
+  }
+  if (quietSpans.length > 0) {
+    const bins = activity(quietSpans, t0, span, BINS)
+    const top = Math.max(1, extent(bins)[1])
+    parts.push(`<g class="quiet"><text x="4" y="${yy + 14}">${h(`${quietSpans.length} flow(s) without a finding`)}</text>`)
+    bins.forEach((n, k) => {
+      if (n > 0) parts.push(`<rect class="density" x="${L + k * bw}" y="${yy}" width="${Math.max(1, bw - 0.5)}" height="24" opacity="${(0.15 + (0.85 * n) / top).toFixed(2)}"><title>${n} active flow(s)</title></rect>`)
+    })
+    // The findings on the same axis, so a reset can be read against the traffic around it.
+    for (const [i, f] of r.findings.entries()) {
+      parts.push(`<a href="#finding-${i + 1}"><line class="mark ${f.kind} finding-tick" x1="${x(f.epoch)}" y1="${yy - 3}" x2="${x(f.epoch)}" y2="${yy + 27}"><title>${h(`#${i + 1} ${f.kind}: ${f.summary}`)}</title></line></a>`)
+    }
+    parts.push('</g>')
+  }
   for (const [i, f] of r.findings.entries()) {
     if (f.kind !== 'failover') continue
     parts.push(`<a href="#finding-${i + 1}"><line class="failover" x1="${x(f.epoch)}" y1="24" x2="${x(f.epoch)}" y2="${H - 24}"><title>${h(`#${i + 1} ${f.summary}`)}</title></line></a><text class="failtext" x="${x(f.epoch) + 4}" y="18">failover</text>`)
   }
   parts.push('</svg>')
-  if (strip) {
-    const bins = new Array<number>(BINS).fill(0)
-    for (const f of r.findings) bins[Math.min(BINS - 1, Math.floor(((f.epoch - t0) / span) * BINS))]++
-    const top = extent(bins)[1]
-    const yy = 40 + rows.length * rowH
-    const bw = (W - L - 20) / BINS
-    parts.push(`<text x="4" y="${yy + 14}">${h(`all ${r.findings.length} findings (${allRows.length} flows)`)}</text>`)
-    bins.forEach((n, k) => {
-      if (n > 0) parts.push(`<rect class="mark" x="${L + k * bw}" y="${yy}" width="${Math.max(1, bw - 0.5)}" height="24" opacity="${(0.15 + (0.85 * n) / top).toFixed(2)}"><title>${n} finding(s)</title></rect>`)
-    })
-  }
-  const quiet = r.correlation.flows.length - allRows.length
-  const notes = [
-    strip ? `${allRows.length - rows.length} more flow(s) with findings are in the density strip only.` : '',
-    quiet > 0 ? `${quiet} other correlated flow(s) without a finding are not drawn.` : '',
-  ].filter(Boolean)
-  return `${parts.join('')}<p>${notes.join(' ')}</p>`
+  const notes = [strip ? `${allRows.length - rows.length} more flow(s) with findings are in the density strip only.` : '']
+  const untimed = r.correlation.flows.length - allRows.length - quietSpans.length
+  if (untimed > 0) notes.push(`${untimed} other correlated flow(s) without a finding have no timed packet and are not drawn.`)
+  return `${parts.join('')}<p>${notes.filter(Boolean).join(' ')}</p>`
 }
 
 function offsetText(c: Report['captures'][number]): string {

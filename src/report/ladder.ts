@@ -25,6 +25,8 @@ export interface LadderRow {
   rst: boolean
   /** Id of the finding's evidence row for this frame, when it is one. */
   evidence: number | null
+  /** The event is not in the finding: the ladder computed it (the template's expiry from its timeout). */
+  computed: boolean
   /** Idle time before this row, and the timer it is measured against (idle > timeout: the entry expired). */
   idle: {seconds: number; timeout: number | null; timer: string} | null
 }
@@ -56,8 +58,24 @@ function laneRole(r: Report, label: string): LaneRole {
   return cap?.role === 'director' || cap?.role === 'real-server' ? cap.role : 'client'
 }
 
+/**
+ * The events, with the persistence template's expiry added where the diagnosis gave its creation but not its
+ * end: creation + its timeout (the event's, else the report's `timeouts.persistence`), marked computed.
+ */
+function withTemplateExpiry(r: Report, events: TimelineEvent[]): {events: TimelineEvent[]; computed: TimelineEvent | null} {
+  // The creation as the events name it: where events.ts derives it, the last SYN that re-armed the template.
+  const created = events.find((e) => e.kind === 'template-created')
+  if (!created || events.some((e) => e.kind === 'template-expired')) return {events, computed: null}
+  const timeout = created.timeout ?? r.timeouts.persistence
+  if (timeout === null) return {events, computed: null}
+  const epoch = Math.round((created.epoch + timeout) * 1e6) / 1e6
+  const end: TimelineEvent = {kind: 'template-expired', epoch, capture: null, frame: null, timeout, ...(created.from === undefined ? {} : {from: created.from})}
+  const at = events.findIndex((e) => e.epoch > epoch)
+  return {events: at < 0 ? [...events, end] : [...events.slice(0, at), end, ...events.slice(at)], computed: end}
+}
+
 export function ladderOf(r: Report, f: Finding): Ladder | null {
-  const events = f.events ?? []
+  const {events, computed} = withTemplateExpiry(r, f.events ?? [])
   if (events.length === 0) return null
   const order: Record<LaneRole, number> = {client: 0, director: 1, 'real-server': 2}
   const labels = new Set<string>()
@@ -89,6 +107,7 @@ export function ladderOf(r: Report, f: Finding): Ladder | null {
       to: frame ? lane(e.to) : -1,
       dropped: e.kind === 'client-packet' && e.forwarded === false,
       rst: e.kind === 'rst',
+      computed: e === computed,
       evidence: ev >= 0 ? ev : null,
       idle,
     })
@@ -106,7 +125,9 @@ export function ladderOf(r: Report, f: Finding): Ladder | null {
   if (tpl >= 0) {
     const s = rows[tpl].event
     const end = rows.findIndex((x) => x.event.kind === 'template-expired')
-    bars.push({kind: 'template', lane: Math.max(0, lane(s.from)), from: tpl, to: end >= 0 ? end : null, label: `persistence template${s.timeout === undefined ? '' : `, ${s.timeout} s`}`})
+    const timeout = s.timeout ?? r.timeouts.persistence
+    const expiry = end >= 0 ? ` to its ${rows[end].computed ? 'computed ' : ''}expiry at +${rows[end].t.toFixed(6)} s` : ''
+    bars.push({kind: 'template', lane: Math.max(0, lane(s.from)), from: tpl, to: end >= 0 ? end : null, label: `persistence template${timeout === null ? '' : `, ${timeout} s`}${expiry}`})
   }
   return {lanes, rows, bars}
 }

@@ -104,6 +104,9 @@ export interface CorrelationFlow {
   notForwarded: number
   /** Client packets seen only at a real server (arrived through another director). */
   onlyAtRealServer: number
+  /** Reference-clock time of the flow's first and last counted client packet, to the µs (null: none timed). */
+  firstEpoch: number | null
+  lastEpoch: number | null
 }
 
 export interface Report {

@@ -4,12 +4,14 @@ import {writeFileSync} from 'node:fs'
 
 import {describe, expect, it} from 'vitest'
 
+import {renderHtml} from '../../src/report/html.js'
 import {ladderOf} from '../../src/report/ladder.js'
 import type {Report} from '../../src/report/report.js'
 import {runCli} from '../helpers/cli.js'
 import {TCP} from '../helpers/frames.js'
 import {BASE_EPOCH, CaptureBuilder, HOSTS} from '../helpers/lvs.js'
 import {tempDir} from './hostile.js'
+import {goldenReport, htmlText} from './samples.js'
 
 describe('timeline events and the ladder', () => {
   it('a FIN-timeout reset: copies found after their originals, FIN_WAIT timer to its expiry, the trigger ending at the director', () => {
@@ -56,5 +58,46 @@ describe('timeline events and the ladder', () => {
   it('a finding without events has no ladder', () => {
     const r = {topology: {directors: [], realServers: []}, captures: []} as unknown as Report
     expect(ladderOf(r, {events: []} as unknown as Report['findings'][number])).toBeNull()
+  })
+
+  describe('the persistence template bar', () => {
+    const base = goldenReport('persistence-expiry-mysql')
+    const f = base.findings[0]
+    const created = f.events?.find((e) => e.kind === 'template-created')
+
+    it("ends at the diagnosis' template-expired event when the finding has one", () => {
+      const l = ladderOf(base, f)
+      const end = l?.rows.findIndex((x) => x.event.kind === 'template-expired') ?? -1
+      expect(end).toBe(3)
+      const bar = l?.bars.find((b) => b.kind === 'template')
+      expect(bar).toEqual({kind: 'template', lane: bar?.lane, from: 0, to: end, label: 'persistence template, 8 s to its expiry at +10.012889 s'})
+      expect(l?.rows[end].computed).toBe(false)
+      expect(l?.rows.filter((x) => x.event.kind === 'template-expired')).toHaveLength(1)
+    })
+
+    it("without one, ends at the creation plus the report's persistence timeout, marked computed", () => {
+      const events = (f.events ?? []).filter((e) => e.kind !== 'template-expired').map((e) => (e.kind === 'template-created' ? {...e, timeout: undefined} : e))
+      const r = {...base, timeouts: {...base.timeouts, persistence: 5}}
+      const g = {...f, events}
+      const l = ladderOf(r, g)
+      const end = l?.rows.findIndex((x) => x.event.kind === 'template-expired') ?? -1
+      // created at +0, the first SYN at +2.012889, the expiry at +5, the new SYN at +13.02836.
+      expect(end).toBe(3)
+      expect(l?.rows[end].event.epoch).toBe(Math.round(((created?.epoch ?? 0) + 5) * 1e6) / 1e6)
+      expect(l?.rows[end].computed).toBe(true)
+      expect(l?.rows[end - 1].event.kind).toBe('forwarded-copy')
+      expect(l?.bars.find((b) => b.kind === 'template')).toMatchObject({from: 0, to: end, label: 'persistence template, 5 s to its computed expiry at +5.000000 s'})
+      const text = htmlText(renderHtml({...r, findings: [g]}))
+      expect(text).toContain('persistence template expires (computed from its timeout)')
+      expect(text).toContain('persistence template, 5 s to its computed expiry at +5.000000 s, ends at its computed expiry')
+    })
+
+    it('without a timeout anywhere, stays open-ended rather than guess', () => {
+      const events = (f.events ?? []).filter((e) => e.kind !== 'template-expired').map((e) => (e.kind === 'template-created' ? {...e, timeout: undefined} : e))
+      const r = {...base, timeouts: {...base.timeouts, persistence: null}}
+      const l = ladderOf(r, {...f, events})
+      expect(l?.rows.some((x) => x.event.kind === 'template-expired')).toBe(false)
+      expect(l?.bars.find((b) => b.kind === 'template')).toMatchObject({from: 0, to: null, label: 'persistence template'})
+    })
   })
 })

@@ -266,7 +266,7 @@ export async function correlate(inputs: CorrelateInput[], opts: CorrelateOptions
     const fate = FATE_NAME[r.fate]
     return {file: q.file, frame: q.frame, found: true, fate: fate === null ? null : (fate as Fate), sightings: sightings(r)}
   })
-  const listed = flows.list(opts.maxFlows ?? DEFAULTS.maxFlows)
+  const listed = flows.list(opts.maxFlows ?? DEFAULTS.maxFlows, baseSec)
   const vips = new Set<string>()
   const svcList: string[] = []
   for (let i = 0; i < services.table.size; i++) {

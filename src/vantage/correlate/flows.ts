@@ -13,12 +13,17 @@ export const F_NOT_FORWARDED = 2
 export const F_ONLY_RS = 3
 const FIELDS = 4
 
+/** Seconds to the µs; null where no packet gave a time. */
+const micro = (t: number): number | null => (Number.isNaN(t) ? null : Math.round(t * 1e6) / 1e6)
+
 export class FlowStats {
   readonly clients = new EndpointTable(1024)
   private service = new Int32Array(1024)
   // Uint32, not Float64: a count per client flow for every flow a capture ever had (millions on captures of short
   // connections); a flow's packets stay far below 2^32.
   private counts = new Uint32Array(1024 * FIELDS)
+  // First and last reference time of each flow's counted packets (NaN: none yet), for the report's activity strip.
+  private times = new Float64Array(1024 * 2).fill(NaN)
   private fast = new Uint32Array(4096 * 4)
   private fastMask = 4095
   private fastUsed = 0
@@ -110,6 +115,13 @@ export class FlowStats {
     this.counts[flow * FIELDS + field]++
   }
 
+  /** Widen the flow's time span to `t` (reference clock). */
+  seen(flow: number, t: number): void {
+    const k = flow * 2
+    if (!(this.times[k] <= t)) this.times[k] = t
+    if (!(this.times[k + 1] >= t)) this.times[k + 1] = t
+  }
+
   get(flow: number, field: number): number {
     return this.counts[flow * FIELDS + field]
   }
@@ -123,8 +135,11 @@ export class FlowStats {
     return s >= 0 ? this.services.endpointString(s) : '?'
   }
 
-  /** Flows with any counted packet, those with problems first, at most `max`. */
-  list(max: number): {flows: CorrelationFlow[]; omitted: number} {
+  /**
+   * Flows with any counted packet, those with problems first, at most `max`. Times are kept relative to `baseSec`
+   * on the pass's tracking clock (within the clocks' uncertainty of the final one); `baseSec` makes them epochs.
+   */
+  list(max: number, baseSec = 0): {flows: CorrelationFlow[]; omitted: number} {
     const ids: number[] = []
     for (let i = 0; i < this.size; i++) {
       const k = i * FIELDS
@@ -139,6 +154,8 @@ export class FlowStats {
       lostOnPath: this.get(i, F_LOST),
       notForwarded: this.get(i, F_NOT_FORWARDED),
       onlyAtRealServer: this.get(i, F_ONLY_RS),
+      firstEpoch: micro(baseSec + this.times[i * 2]),
+      lastEpoch: micro(baseSec + this.times[i * 2 + 1]),
     }))
     return {flows, omitted: Math.max(0, ids.length - max)}
   }
@@ -150,5 +167,8 @@ export class FlowStats {
     const c = new Uint32Array(this.counts.length * 2)
     c.set(this.counts)
     this.counts = c
+    const t = new Float64Array(this.times.length * 2).fill(NaN)
+    t.set(this.times)
+    this.times = t
   }
 }

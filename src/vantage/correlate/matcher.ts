@@ -467,6 +467,9 @@ export class Matcher {
       if ((m & BIT_RS) !== 0 && (m & BIT_CLI) !== 0) fate = FATE.REPLY_DELIVERED
       else if ((m & BIT_RS) !== 0) fate = tl.anyCovers(ROLE_CLIENT, this.slotRef[e * 4 + 3]) ? FATE.REPLY_LOST : FATE.UNJUDGED
     }
+    if (fate === FATE.DELIVERED || fate === FATE.LOST_ON_PATH || fate === FATE.NOT_FORWARDED || fate === FATE.ONLY_AT_RS) {
+      this.flows.seen(flow, this.refOfAny(e, 0xf))
+    }
     const t = this.totals
     switch (fate) {
       case FATE.DELIVERED:
