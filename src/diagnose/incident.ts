@@ -70,13 +70,4 @@ export function isRealServerMac(inc: Incident, mac: string | null): boolean {
   return mac !== null && inc.topology.realServers.some((r) => r.mac === mac)
 }
 
-/** TCP flags as Wireshark-style letters for evidence text (e.g. "R", "R.", "S", "F."). */
-export function flagText(flags: number): string {
-  let s = ''
-  if (flags & 0x02) s += 'S'
-  if (flags & 0x01) s += 'F'
-  if (flags & 0x04) s += 'R'
-  if (flags & 0x08) s += 'P'
-  if (flags & 0x10) s += '.'
-  return s || 'none'
-}
+export {flagText} from '../model/timeline.js'

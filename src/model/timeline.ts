@@ -42,13 +42,18 @@ export function micros(epoch: number): number {
   return Math.round(epoch * 1e6) / 1e6
 }
 
-/** TCP flags as Wireshark's Info column shows them: "[S]", "[S.]", "[P.]", "[F.]", "[R]", "[R.]", "[.]". */
-export function wiresharkFlags(flags: number): string {
+/** TCP flags as Wireshark-style letters (e.g. "R", "R.", "S", "F."; "none" for no flag). */
+export function flagText(flags: number): string {
   let s = ''
   if (flags & 0x02) s += 'S'
   if (flags & 0x01) s += 'F'
   if (flags & 0x04) s += 'R'
   if (flags & 0x08) s += 'P'
   if (flags & 0x10) s += '.'
-  return `[${s || 'none'}]`
+  return s || 'none'
+}
+
+/** TCP flags as Wireshark's Info column shows them: "[S]", "[S.]", "[P.]", "[F.]", "[R]", "[R.]", "[.]". */
+export function wiresharkFlags(flags: number): string {
+  return `[${flagText(flags)}]`
 }
