@@ -83,7 +83,7 @@ describe('write errors are exit 1 with the path and the reason (item 4)', () => 
 })
 
 describe('a failed write to stdout is exit 1 with the reason (item 4)', () => {
-  for (const args of [['info', DIRECTOR], ['flows', DIRECTOR, '--json'], ['analyze', SAMPLE, '--format', 'json']]) {
+  for (const args of [['info', DIRECTOR], ['flows', DIRECTOR, '--json'], ['analyze', SAMPLE, '--timeouts', '6,3,30', '--format', 'json']]) {
     it(`${args[0]} > /dev/full`, () => {
       const full = openSync('/dev/full', 'w')
       const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/run.js'), ...args], {cwd: REPO_ROOT, stdio: ['ignore', full, 'pipe'], encoding: 'utf8'})
@@ -136,7 +136,7 @@ describe('--config is bounded and never blocks (item 3)', () => {
 
 describe('every command reports reader damage the same way (item 6)', () => {
   const cut = truncated('cut.pcapng')
-  const warning = `lvscope: warning: ${cut}: truncated block at byte 3796: header says 292 bytes, 204 present\n`
+  const warning = `lvscope: warning: ${cut}: truncated block at byte 3948: header says 100 bytes, 52 present\n`
   for (const args of [['dedupe', cut, '-o', join(dir, 'cut.clean.pcapng')], ['correlate', cut], ['flows', cut], ['artifacts', cut], ['analyze', cut, '--format', 'json'], ['info', cut]]) {
     it(args[0], () => {
       const r = runCli(args)
